@@ -1,0 +1,168 @@
+"""Application factory."""
+
+import logging
+import re
+import uuid
+
+from flask import Flask, g, request
+from flask_cors import CORS
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask_swagger_ui import get_swaggerui_blueprint
+from sqlalchemy import event
+from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config, dev_secret, get_config
+
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'"
+)
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def create_app(config: type[Config] | str | None = None) -> Flask:
+    cfg = config if isinstance(config, type) else get_config(config)
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(cfg)
+    app.json.sort_keys = False  # keep the field order of the schemas
+    _check_secrets(app)
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1, x_host=1)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    from app.errors import register_errors
+
+    register_errors(app)
+    from app.commands import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _check_secrets(app: Flask) -> None:
+    for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
+        value = app.config.get(name) or ""
+        if app.config["ENV_NAME"] == "production":
+            if len(value.encode()) < 32:
+                raise RuntimeError(f"{name} must be set to at least 32 bytes in production.")
+        elif not value:
+            app.config[name] = dev_secret(name)
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import api, db, jwt, limiter, ma, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    jwt.init_app(app)
+    ma.init_app(app)
+    limiter.init_app(app)
+    api.init_app(
+        app,
+        spec_kwargs={
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
+            "info": {
+                "description": (
+                    "REST API of an online bookstore. Errors are RFC 9457 problem details "
+                    "(application/problem+json). Lists are paginated with `page`/`per_page` "
+                    "and an RFC 8288 `Link` header. Money is a string with two decimals."
+                )
+            },
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+        },
+    )
+    if app.config["CORS_ORIGINS"]:
+        CORS(
+            app,
+            origins=app.config["CORS_ORIGINS"],
+            expose_headers=["Link", "Location", "Retry-After", "Idempotent-Replayed", "X-Request-ID"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
+    with app.app_context():
+        _tune_engine(db.engine)
+
+
+def schema_name(schema) -> str:
+    """OpenAPI component names: `Customer`, and `CustomerPatch` for the partial (PATCH) variant."""
+    cls = resolve_schema_cls(schema)
+    name = cls.__name__.removesuffix("Schema")
+    if getattr(schema, "partial", False) and not isinstance(schema, type):
+        name += "Patch"
+    return name
+
+
+def _tune_engine(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    in_memory = engine.url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # Take the write lock up front: concurrent writers queue instead of failing with
+        # "database is locked" when a read lock would have to be upgraded.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.accounts.routes import accounts_blp, auth_blp
+    from app.customers.routes import blp as customers_blp
+    from app.extensions import api
+    from app.service.routes import blp as service_blp
+
+    for blp in (service_blp, auth_blp, accounts_blp, customers_blp):
+        api.register_blueprint(blp)
+    docs = get_swaggerui_blueprint(
+        "/docs", "/openapi.json", config={"app_name": app.config["API_TITLE"], "persistAuthorization": True}
+    )
+    app.register_blueprint(docs, url_prefix="/docs")
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _before():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        if request.method in BODY_METHODS and _has_body() and not request.is_json:
+            raise UnsupportedMediaType()
+
+    @app.after_request
+    def _after(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path.startswith("/docs"):
+            response.headers["Content-Security-Policy"] = DOCS_CSP
+        else:
+            response.headers.setdefault("Content-Security-Policy", API_CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.headers.get("Authorization"):
+            response.headers["Cache-Control"] = "no-store"
+            response.vary.add("Authorization")
+        return response
+
+
+def _has_body() -> bool:
+    if request.content_length:
+        return True
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()

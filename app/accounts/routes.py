@@ -1,0 +1,185 @@
+"""HTTP for sign-up, sessions, the caller's own profile and admin account management."""
+
+from flask import current_app, request
+from flask_jwt_extended import current_user, get_jwt
+
+from app.accounts import services
+from app.accounts.schemas import (
+    AccessTokenSchema,
+    AccountCreateSchema,
+    AccountDetailSchema,
+    AccountSchema,
+    AccountUpdateSchema,
+    LoginSchema,
+    MeSchema,
+    MeUpdateSchema,
+    PasswordChangeSchema,
+    RegisterResultSchema,
+    RegisterSchema,
+    TokenSchema,
+)
+from app.api import Blueprint
+from app.auth import ADMIN, AUTHENTICATED, REFRESH, public, requires
+from app.extensions import limiter
+from app.pagination import PageArgs, page_schema
+
+auth_blp = Blueprint("auth", __name__, description="Sign-up, login, tokens and the caller's own profile.")
+accounts_blp = Blueprint("accounts", __name__, url_prefix="/accounts", description="Login accounts.")
+
+
+def _login_key() -> str:
+    body = request.get_json(silent=True)
+    username = body.get("username") if isinstance(body, dict) else None
+    name = username.strip().lower()[:254] if isinstance(username, str) else ""
+    return f"login:{request.remote_addr}:{name}"
+
+
+def _register_key() -> str:
+    return f"register:{request.remote_addr}"
+
+
+register_limit = limiter.shared_limit(
+    lambda: current_app.config["REGISTER_RATE_LIMIT"], scope="register", key_func=_register_key
+)
+
+
+@auth_blp.post("/register")
+@public
+@register_limit
+@auth_blp.arguments(RegisterSchema)
+@auth_blp.response(201, RegisterResultSchema)
+@auth_blp.alt_response(409, response="CONFLICT")
+@auth_blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def register(data):
+    """Create a customer and its login account"""
+    customer, account = services.register(data)
+    return {"customer": customer, "account": account}, 201, {"Location": f"/accounts/{account.id}"}
+
+
+@auth_blp.post("/login")
+@public
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_login_key)
+@auth_blp.arguments(LoginSchema)
+@auth_blp.response(200, TokenSchema)
+@auth_blp.alt_response(401, response="UNAUTHORIZED")
+@auth_blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def login(data):
+    """Log in with a username or email; get access and refresh tokens"""
+    return services.login(data["username"], data["password"])
+
+
+@auth_blp.post("/token/refresh")
+@requires(REFRESH)
+@auth_blp.response(200, AccessTokenSchema)
+def refresh():
+    """Get a new access token with a refresh token"""
+    return services.refresh(current_user, get_jwt())
+
+
+@auth_blp.post("/logout")
+@requires(AUTHENTICATED)
+@auth_blp.response(204)
+def logout():
+    """Revoke this token and its login session"""
+    services.logout(get_jwt())
+    return ""
+
+
+@auth_blp.get("/me")
+@requires(AUTHENTICATED)
+@auth_blp.response(200, MeSchema)
+def me():
+    """The caller's account and customer profile"""
+    return {"account": current_user, "customer": current_user.customer}
+
+
+@auth_blp.patch("/me")
+@requires(AUTHENTICATED)
+@auth_blp.arguments(MeUpdateSchema)
+@auth_blp.response(200, MeSchema)
+@auth_blp.alt_response(403, response="FORBIDDEN")
+@auth_blp.alt_response(409, response="CONFLICT")
+def update_me(data):
+    """Update the caller's name, email or phone"""
+    account = services.update_me(current_user, data)
+    return {"account": account, "customer": account.customer}
+
+
+@auth_blp.put("/me/password")
+@requires(AUTHENTICATED)
+@auth_blp.arguments(PasswordChangeSchema)
+@auth_blp.response(204)
+def change_password(data):
+    """Change the caller's password"""
+    services.change_password(current_user, data["current_password"], data["new_password"])
+    return ""
+
+
+@accounts_blp.get("")
+@requires(ADMIN)
+@accounts_blp.arguments(PageArgs, location="query")
+@accounts_blp.response(200, page_schema(AccountSchema))
+def list_accounts(args):
+    """List accounts (admin)"""
+    return services.list_accounts(args)
+
+
+@accounts_blp.post("")
+@requires(ADMIN)
+@accounts_blp.arguments(AccountCreateSchema)
+@accounts_blp.response(201, AccountDetailSchema)
+@accounts_blp.alt_response(404, response="NOT_FOUND")
+@accounts_blp.alt_response(409, response="CONFLICT")
+def create_account(data):
+    """Create an account, optionally for an existing customer (admin)"""
+    account = services.create_account(data)
+    return account, 201, {"Location": f"/accounts/{account.id}"}
+
+
+@accounts_blp.get("/<int:account_id>")
+@requires(AUTHENTICATED)
+@accounts_blp.response(200, AccountDetailSchema)
+@accounts_blp.alt_response(404, response="NOT_FOUND")
+def get_account(account_id):
+    """One account with its customer (self or admin)"""
+    return services.get_account_for(current_user, account_id)
+
+
+def _update(account_id: int, data: dict):
+    account = services.get_account_for(current_user, account_id)
+    return services.update_account(current_user, account, data)
+
+
+@accounts_blp.put("/<int:account_id>")
+@requires(AUTHENTICATED)
+@accounts_blp.arguments(AccountUpdateSchema)
+@accounts_blp.response(200, AccountDetailSchema)
+@accounts_blp.alt_response(403, response="FORBIDDEN")
+@accounts_blp.alt_response(404, response="NOT_FOUND")
+@accounts_blp.alt_response(409, response="CONFLICT")
+def replace_account(data, account_id):
+    """Replace username (and optionally password, role, is_active)"""
+    return _update(account_id, data)
+
+
+@accounts_blp.patch("/<int:account_id>")
+@requires(AUTHENTICATED)
+@accounts_blp.arguments(AccountUpdateSchema(partial=True))
+@accounts_blp.response(200, AccountDetailSchema)
+@accounts_blp.alt_response(403, response="FORBIDDEN")
+@accounts_blp.alt_response(404, response="NOT_FOUND")
+@accounts_blp.alt_response(409, response="CONFLICT")
+def update_account(data, account_id):
+    """Change some of username, password, role, is_active"""
+    return _update(account_id, data)
+
+
+@accounts_blp.delete("/<int:account_id>")
+@requires(AUTHENTICATED)
+@accounts_blp.response(204)
+@accounts_blp.alt_response(404, response="NOT_FOUND")
+@accounts_blp.alt_response(409, response="CONFLICT")
+def delete_account(account_id):
+    """Delete an account; its customer record stays (self or admin)"""
+    services.delete_account(services.get_account_for(current_user, account_id))
+    return ""

@@ -1,0 +1,46 @@
+"""flask-smorest glue: the Api that documents problem+json errors and the Blueprint whose
+request parser answers 400 (not webargs' 422) on invalid input."""
+
+import http
+
+import flask_smorest
+from flask_smorest.utils import prepare_response
+from webargs.flaskparser import FlaskParser
+
+PROBLEM_JSON = "application/problem+json"
+
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before retrying.",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
+class Parser(FlaskParser):
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = Parser()
+
+
+class Api(flask_smorest.Api):
+    """The one Api: errors are documented as RFC 9457 problem details."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_error_handlers(self):
+        # app.errors registers the single problem+json handler for everything.
+        pass
+
+    def _register_responses(self):
+        from app.errors import ProblemSchema, ValidationProblemSchema
+
+        for status in http.HTTPStatus:
+            if status < 400:
+                continue
+            schema = ValidationProblemSchema if status == 400 else ProblemSchema
+            response = {"description": status.phrase, "schema": schema}
+            if status in (429, 503):
+                response["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)

@@ -1,0 +1,172 @@
+"""Passwords (bcrypt), JWT loaders that answer 401 problem+json, and role decorators."""
+
+from copy import deepcopy
+from functools import wraps
+
+import bcrypt
+from flask import current_app
+from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
+from sqlalchemy import select
+
+from app.errors import Forbidden, problem
+from app.extensions import db, jwt
+
+BCRYPT_MAX_BYTES = 72
+
+ROLE_CUSTOMER = "customer"
+ROLE_ADMIN = "admin"
+ROLES = (ROLE_CUSTOMER, ROLE_ADMIN)
+
+# Access levels a route declares (the access matrix test reads them).
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+ADMIN = "admin"
+REFRESH = "refresh"
+
+
+def password_too_long(password: str) -> bool:
+    return len(password.encode("utf-8")) > BCRYPT_MAX_BYTES
+
+
+def hash_password(password: str) -> str:
+    rounds = current_app.config["BCRYPT_ROUNDS"]
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=rounds)).decode("ascii")
+
+
+# A hash of a random password, used to spend the same time when the user does not exist.
+_DUMMY_HASHES: dict[int, bytes] = {}
+
+
+def check_password(password: str, password_hash: str | None) -> bool:
+    """Constant-ish time: an unknown user costs one bcrypt check as well."""
+    encoded = password.encode("utf-8")
+    if len(encoded) > BCRYPT_MAX_BYTES:
+        return False
+    if password_hash is None:
+        rounds = current_app.config["BCRYPT_ROUNDS"]
+        dummy = _DUMMY_HASHES.setdefault(rounds, bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=rounds)))
+        bcrypt.checkpw(encoded, dummy)
+        return False
+    return bcrypt.checkpw(encoded, password_hash.encode("ascii"))
+
+
+# --- Flask-JWT-Extended: every failure is a 401 problem ---------------------------------------
+
+
+def _unauthorized(detail: str):
+    return problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="bookstore"'})
+
+
+@jwt.unauthorized_loader
+def _missing_token(reason):
+    return _unauthorized("Authentication required: send 'Authorization: Bearer <access token>'.")
+
+
+@jwt.invalid_token_loader
+def _invalid_token(reason):
+    return _unauthorized("The token is invalid.")
+
+
+@jwt.expired_token_loader
+def _expired_token(header, payload):
+    return _unauthorized("The token has expired.")
+
+
+@jwt.revoked_token_loader
+def _revoked_token(header, payload):
+    return _unauthorized("The token has been revoked.")
+
+
+@jwt.needs_fresh_token_loader
+def _needs_fresh(header, payload):
+    return _unauthorized("A fresh token is required.")
+
+
+@jwt.user_lookup_error_loader
+def _user_lookup_error(header, payload):
+    return _unauthorized("The account behind this token no longer exists or is deactivated.")
+
+
+@jwt.token_verification_failed_loader
+def _verification_failed(header, payload):
+    return _unauthorized("The token is invalid.")
+
+
+@jwt.user_identity_loader
+def _identity(account):
+    return str(account.id) if hasattr(account, "id") else str(account)
+
+
+@jwt.user_lookup_loader
+def _load_account(header, payload):
+    from app.accounts.models import Account
+
+    try:
+        account_id = int(payload["sub"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    account = db.session.get(Account, account_id)
+    if account is None or not account.is_active:
+        return None
+    return account
+
+
+@jwt.token_in_blocklist_loader
+def _is_revoked(header, payload) -> bool:
+    from app.accounts.models import RevokedToken
+
+    keys = {payload.get("jti"), payload.get("sid")} - {None}
+    if not keys:
+        return True
+    found = db.session.execute(select(RevokedToken.jti).where(RevokedToken.jti.in_(keys)).limit(1)).first()
+    return found is not None
+
+
+# --- Route decorators ---------------------------------------------------------------------------
+
+
+def _document(wrapper, level: str):
+    """Record security and the 401/403 responses in the view's OpenAPI doc info."""
+    doc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    doc.setdefault("manual_doc", {})["security"] = [{"bearerAuth": []}]
+    responses = doc.setdefault("response", {}).setdefault("responses", {})
+    responses.setdefault(401, []).append("UNAUTHORIZED")
+    if level == ADMIN:
+        responses.setdefault(403, []).append("FORBIDDEN")
+    wrapper._apidoc = doc
+    wrapper._access = level
+
+
+def requires(level: str = AUTHENTICATED):
+    """Require a valid token (access, or refresh for REFRESH) and, for ADMIN, the admin role."""
+
+    def decorator(func):
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request(refresh=(level == REFRESH))
+            if level == ADMIN and current_user.role != ROLE_ADMIN:
+                raise Forbidden("This operation is for administrators only.")
+            return func(*args, **kwargs)
+
+        _document(wrapper, level)
+        return wrapper
+
+    return decorator
+
+
+def public(func):
+    """Mark a route as open to anonymous callers (the access matrix test reads this)."""
+    func._access = PUBLIC
+    return func
+
+
+def current_account():
+    return current_user
+
+
+def is_admin() -> bool:
+    return current_user.role == ROLE_ADMIN
+
+
+def token_claims() -> dict:
+    return get_jwt()

@@ -1,0 +1,85 @@
+"""CLI: `flask create-admin` and `flask seed`."""
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from app.accounts import services as account_services
+from app.accounts.models import Account
+from app.accounts.schemas import RegisterSchema
+from app.errors import APIError
+from app.extensions import db
+
+DEMO_ADMIN = {"username": "admin", "email": "admin@bookstore.example", "password": "admin-pass-123"}
+DEMO_CUSTOMER = {
+    "name": "Ada Reader",
+    "email": "ada@bookstore.example",
+    "phone": "+44 20 7946 0000",
+    "username": "ada",
+    "password": "ada-pass-123",
+}
+
+_seeders = []
+
+
+def register_seeder(func):
+    """Other domains add their demo data (books, orders) to `flask seed`."""
+    _seeders.append(func)
+    return func
+
+
+def _validated(schema, data: dict) -> dict:
+    from marshmallow import ValidationError
+
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        raise click.BadParameter("; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in err.messages.items()))
+
+
+@click.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--email", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_admin(username, email, password):
+    """Make an admin account (the only way to make one)."""
+    data = _validated(RegisterSchema(), {"name": username, "email": email, "username": username, "password": password})
+    try:
+        account = account_services.create_admin(data["username"], data["email"], data["password"])
+    except APIError as err:
+        raise click.ClickException(err.detail or "could not create the admin")
+    click.echo(f"Admin {account.username!r} created (account id {account.id}).")
+
+
+def _ensure_account(spec: dict, admin: bool) -> str:
+    exists = db.session.execute(select(Account.id).where(Account.username == spec["username"])).first()
+    if exists:
+        return "kept"
+    if admin:
+        account_services.create_admin(spec["username"], spec["email"], spec["password"])
+    else:
+        account_services.register(RegisterSchema().load(spec))
+    return "created"
+
+
+@click.command("seed")
+@click.option("--books", default=None, type=click.IntRange(min=0), help="How many generated books (default: a demo catalogue).")
+@click.option("--orders", default=None, type=click.IntRange(min=0), help="How many generated orders.")
+def seed(books, orders):
+    """Load demo data; running it again changes nothing that is already there."""
+    steps = [("demo admin", lambda: _ensure_account(DEMO_ADMIN, admin=True)),
+             ("demo customer", lambda: _ensure_account(DEMO_CUSTOMER, admin=False))]
+    with click.progressbar(steps, label="Accounts", item_show_func=lambda s: s and s[0]) as bar:
+        results = [(name, step()) for name, step in bar]
+    for name, outcome in results:
+        click.echo(f"  {name}: {outcome}")
+    for seeder in _seeders:
+        seeder(books=books, orders=orders)
+    click.echo(f"Demo admin: {DEMO_ADMIN['username']} / {DEMO_ADMIN['password']}")
+    click.echo(f"Demo customer: {DEMO_CUSTOMER['username']} / {DEMO_CUSTOMER['password']}")
+    current_app.logger.info("seed finished")
+
+
+def register_commands(app):
+    app.cli.add_command(create_admin)
+    app.cli.add_command(seed)

@@ -1,0 +1,98 @@
+"""Customers: create, list, read, update, delete, with ownership checked in one place."""
+
+from sqlalchemy import func, or_, select
+
+from app.auth import ROLE_ADMIN
+from app.customers.models import Customer
+from app.errors import Conflict, NotFound
+from app.extensions import db
+from app.pagination import paginate
+
+PROFILE_FIELDS = ("name", "email", "phone")
+
+# Checks that other domains add (orders: "no order in progress") before a customer is deleted.
+_delete_guards = []
+
+
+def register_delete_guard(func):
+    _delete_guards.append(func)
+    return func
+
+
+def _email_taken(email: str, exclude_id: int | None = None) -> bool:
+    stmt = select(Customer.id).where(Customer.email == email)
+    if exclude_id is not None:
+        stmt = stmt.where(Customer.id != exclude_id)
+    return db.session.execute(stmt.limit(1)).first() is not None
+
+
+def _email_conflict(email: str) -> Conflict:
+    return Conflict(f"The email {email!r} is already registered.", errors={"email": ["Already registered."]})
+
+
+def new_customer(data: dict) -> Customer:
+    """Add (not commit) a customer; the caller's use case commits."""
+    if _email_taken(data["email"]):
+        raise _email_conflict(data["email"])
+    customer = Customer(name=data["name"], email=data["email"], phone=data.get("phone"))
+    db.session.add(customer)
+    return customer
+
+
+def create_customer(data: dict) -> Customer:
+    from app.accounts.services import new_account
+
+    customer = new_customer(data)
+    if data.get("username"):
+        new_account(data["username"], data["password"], customer=customer)
+    db.session.commit()
+    return customer
+
+
+def apply_changes(customer: Customer, data: dict) -> None:
+    if "email" in data and data["email"] != customer.email and _email_taken(data["email"], customer.id):
+        raise _email_conflict(data["email"])
+    for field in PROFILE_FIELDS:
+        if field in data:
+            setattr(customer, field, data[field])
+
+
+def list_customers(args: dict):
+    stmt = select(Customer)
+    count = select(func.count(Customer.id))
+    if args.get("q"):
+        pattern = "%" + args["q"].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        cond = or_(func.lower(Customer.name).like(pattern, escape="\\"),
+                   func.lower(Customer.email).like(pattern, escape="\\"))
+        stmt, count = stmt.where(cond), count.where(cond)
+    return paginate(stmt.order_by(Customer.id), args, count_stmt=count)
+
+
+def get_customer_for(actor, customer_id: int) -> Customer:
+    """The customer if the caller may see it (its own, or any for an admin); else 404."""
+    if actor.role != ROLE_ADMIN and actor.customer_id != customer_id:
+        raise NotFound(f"Customer {customer_id} not found.")
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"Customer {customer_id} not found.")
+    return customer
+
+
+def update_customer(customer: Customer, data: dict, *, replace: bool) -> Customer:
+    if replace:
+        data = {"phone": None, **data}
+    apply_changes(customer, data)
+    db.session.commit()
+    return customer
+
+
+def delete_customer(customer: Customer) -> None:
+    for guard in _delete_guards:
+        guard(customer)
+    if customer.account is not None:
+        from app.accounts.services import guard_last_admin
+
+        guard_last_admin(customer.account)
+        db.session.delete(customer.account)
+    db.session.delete(customer)
+    db.session.commit()

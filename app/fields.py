@@ -1,0 +1,173 @@
+"""Shared marshmallow fields and base schemas: the rules every body follows."""
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+
+class StrictSchema(ma.Schema):
+    """Request bodies: unknown fields are refused (this is what stops `role` or `price`)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class QuerySchema(ma.Schema):
+    """Query strings: unknown parameters are ignored, as browsers and proxies add their own."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class Text(fields.String):
+    """A string that must encode as UTF-8 (a lone surrogate cannot be stored) and has no NUL."""
+
+    default_error_messages = {
+        "encoding": "Must be valid Unicode text.",
+        "control": "Must not contain control characters.",
+    }
+
+    def __init__(self, *args, strip: bool = True, **kwargs):
+        self.strip = strip
+        super().__init__(*args, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise self.make_error("encoding") from exc
+        if "\x00" in value:
+            raise self.make_error("control")
+        return value.strip() if self.strip else value
+
+
+def NonBlank(max_length: int, **kwargs) -> Text:
+    """A required-looking text field: trimmed, 1..max_length characters."""
+    return Text(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class Email(Text):
+    default_error_messages = {"invalid": "Not a valid email address."}
+    _pattern = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.And(validate.Length(max=254), validate.Email()))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).lower()
+
+
+PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{7,20}$")
+
+
+def Phone(**kwargs) -> Text:
+    return Text(
+        allow_none=True,
+        validate=validate.Regexp(
+            PHONE_RE, error="Must be 7 to 20 characters of digits, spaces and + - ( )."
+        ),
+        **kwargs,
+    )
+
+
+class Password(fields.String):
+    """8 to 72 bytes of UTF-8 (bcrypt ignores or refuses anything beyond 72 bytes)."""
+
+    default_error_messages = {
+        "short": "Must be at least 8 characters.",
+        "long": "Must be at most 72 bytes in UTF-8.",
+        "encoding": "Must be valid Unicode text.",
+    }
+
+    def __init__(self, *args, check_length: bool = True, **kwargs):
+        self.check_length = check_length
+        super().__init__(*args, load_only=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            encoded = value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise self.make_error("encoding") from exc
+        if self.check_length:
+            if len(value) < 8:
+                raise self.make_error("short")
+            if len(encoded) > 72:
+                raise self.make_error("long")
+        elif len(encoded) > 1024:
+            raise self.make_error("long")
+        return value
+
+
+class StrictInteger(fields.Integer):
+    """Integers in JSON bodies: 1.5 and "2" are refused, and so are booleans."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["strict"] = True
+        super().__init__(*args, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class Money(fields.Decimal):
+    """Money in, as a number or a string; at most two decimals; written as "12.50"."""
+
+    default_error_messages = {
+        "places": "Must have at most two decimal places.",
+        "positive": "Must be greater than 0.",
+        "range": "Must be less than 100000000.",
+    }
+
+    def __init__(self, *args, positive: bool = True, **kwargs):
+        self.positive = positive
+        kwargs.setdefault("metadata", {}).setdefault("example", "12.50")
+        super().__init__(*args, places=2, as_string=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        try:
+            raw = Decimal(str(value)) if isinstance(value, (int, float, str)) else None
+        except (InvalidOperation, ValueError):
+            raw = None
+        if raw is None or not raw.is_finite():
+            raise self.make_error("invalid")
+        if raw.as_tuple().exponent < -2 and raw != raw.quantize(Decimal("0.01")):
+            raise self.make_error("places")
+        if self.positive and raw <= 0:
+            raise self.make_error("positive")
+        if abs(raw) >= Decimal("100000000"):
+            raise self.make_error("range")
+        return raw.quantize(Decimal("0.01"))
+
+
+def utc_iso(value: datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(microsecond=0).isoformat() + "Z"
+
+
+class UTCDateTime(fields.DateTime):
+    """Naive UTC datetimes from the database, written as ISO 8601 with `Z`."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return utc_iso(value)
+
+
+def utcnow() -> datetime:
+    """The current UTC time, naive and to the second (as stored on every database)."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def utctoday() -> date:
+    return datetime.now(UTC).date()

@@ -1,0 +1,178 @@
+"""Configuration read from the environment (and a `.env` file).
+
+Every variable is listed, with its default, in the README's configuration table.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+load_dotenv(BASE_DIR / ".env")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Make every MySQL/MariaDB URL use PyMySQL and utf8mb4."""
+    for prefix in ("mysql://", "mariadb://", "mariadb+pymysql://"):
+        if url.startswith(prefix):
+            url = "mysql+pymysql://" + url[len(prefix) :]
+    if url.startswith("mysql+pymysql://") and "charset=" not in url:
+        url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+    return url
+
+
+def default_sqlite_url() -> str:
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'bookstore.db'}"
+
+
+MYSQL_SQL_MODE = (
+    "STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+)
+
+
+def engine_options(url: str) -> dict:
+    """Connection pool and driver settings for the chosen database."""
+    if url.startswith("mysql"):
+        lock_wait = env_int("DB_LOCK_WAIT_TIMEOUT", 5)
+        return {
+            "pool_pre_ping": True,
+            "pool_recycle": 280,
+            "pool_size": env_int("DB_POOL_SIZE", 10),
+            "max_overflow": env_int("DB_MAX_OVERFLOW", 10),
+            "pool_timeout": 10,
+            # Every transaction is ended explicitly (commit or rollback), so the pool
+            # does not need to send one more ROLLBACK when a connection is returned.
+            "pool_reset_on_return": None,
+            "connect_args": {
+                "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 3),
+                "read_timeout": env_int("DB_READ_TIMEOUT", 15),
+                "write_timeout": env_int("DB_WRITE_TIMEOUT", 15),
+                "charset": "utf8mb4",
+                "init_command": (
+                    f"SET SESSION sql_mode='{MYSQL_SQL_MODE}', "
+                    f"innodb_lock_wait_timeout={lock_wait}, time_zone='+00:00'"
+                ),
+            },
+        }
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}
+
+
+class Config:
+    ENV_NAME = "development"
+    TESTING = False
+    DEBUG = False
+
+    SECRET_KEY = os.environ.get("SECRET_KEY") or ""
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY") or ""
+
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or default_sqlite_url())
+    SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    # Bodies above 1 MiB are refused with 413 before they are read.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+    JWT_TOKEN_LOCATION = ["headers"]
+    JWT_ALGORITHM = "HS256"
+    JWT_DECODE_ALGORITHMS = ["HS256"]
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_DAYS", 30))
+    JWT_ERROR_MESSAGE_KEY = "detail"
+
+    BCRYPT_ROUNDS = env_int("BCRYPT_ROUNDS", 12)
+
+    REDIS_URL = os.environ.get("REDIS_URL") or ""
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or "10 per minute"
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT") or "30 per hour"
+
+    # Comma-separated list of origins allowed to call the API from a browser.
+    CORS_ORIGINS = [o.strip() for o in (os.environ.get("CORS_ORIGINS") or "").split(",") if o.strip()]
+    # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+
+    PROCESSING_DAYS = env_int("PROCESSING_DAYS", 5)
+    SHIPPING_DAYS = env_int("SHIPPING_DAYS", 3)
+
+    # OpenAPI document (flask-smorest) and the offline Swagger UI.
+    API_TITLE = "Bookstore API"
+    API_VERSION = "1.0.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    LOG_LEVEL = os.environ.get("LOG_LEVEL") or "INFO"
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("TEST_DATABASE_URL") or "sqlite:///:memory:"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
+    BCRYPT_ROUNDS = 4
+    SECRET_KEY = "test-secret-key-" + "x" * 32
+    JWT_SECRET_KEY = "test-jwt-secret-key-" + "y" * 32
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def get_config(name: str | None = None) -> type[Config]:
+    name = name or os.environ.get("APP_ENV") or "development"
+    try:
+        return CONFIGS[name]
+    except KeyError as exc:
+        raise RuntimeError(f"APP_ENV must be one of {sorted(CONFIGS)}, got {name!r}") from exc
+
+
+def dev_secret(name: str) -> str:
+    """A random secret kept under instance/ so development tokens survive a restart."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / f"{name.lower()}.txt"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()

@@ -1,0 +1,157 @@
+"""Fixtures: one app per session on the schema built by the migrations, one rolled-back
+transaction per test (savepoints keep the app's own commits and rollbacks inside it),
+factories and token helpers. TEST_DATABASE_URL picks the database (default: SQLite)."""
+
+import itertools
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db, limiter
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+PASSWORD = "correct-horse-battery"
+
+
+def _ensure_database(url: sa.URL) -> None:
+    if url.get_backend_name() != "mysql":
+        return
+    server = sa.create_engine(url.set(database=""))
+    with server.connect() as conn:
+        conn.exec_driver_sql(
+            f"CREATE DATABASE IF NOT EXISTS `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
+    server.dispose()
+
+
+def _drop_everything() -> None:
+    meta = sa.MetaData()
+    meta.reflect(bind=db.engine)
+    meta.drop_all(bind=db.engine)
+
+
+@pytest.fixture(scope="session")
+def app():
+    app = create_app("testing")
+    with app.app_context():
+        _ensure_database(db.engine.url)
+        _drop_everything()
+        upgrade(directory=MIGRATIONS)
+        yield app
+        db.session.remove()
+        _drop_everything()
+
+
+@pytest.fixture(scope="session")
+def is_mysql(app):
+    return db.engine.dialect.name == "mysql"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(app):
+    """Run each test inside one outer transaction that is rolled back at the end."""
+    engines = db.engines
+    engine = engines[None]
+    connection = engine.connect()
+    outer = connection.begin()
+    engines[None] = connection
+    db.session.remove()
+    db.session.session_factory.configure(join_transaction_mode="create_savepoint")
+    limiter.reset()
+    try:
+        yield
+    finally:
+        db.session.remove()
+        engines[None] = engine
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_counter = itertools.count(1)
+
+
+class Factory:
+    """Objects made through the services, the way the API makes them."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def customer(self, **overrides):
+        from app.accounts import services
+
+        n = next(_counter)
+        data = {
+            "name": f"Customer {n}",
+            "email": f"customer{n}@example.com",
+            "phone": None,
+            "username": f"customer{n}",
+            "password": PASSWORD,
+        }
+        data.update(overrides)
+        customer, account = services.register(data)
+        return account
+
+    def admin(self, **overrides):
+        from app.accounts import services
+
+        n = next(_counter)
+        data = {"username": f"admin{n}", "email": f"admin{n}@example.com", "password": PASSWORD}
+        data.update(overrides)
+        return services.create_admin(data["username"], data["email"], data["password"])
+
+    def login(self, account, password: str = PASSWORD) -> dict:
+        response = self.client.post("/login", json={"username": account.username, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def headers(self, account, password: str = PASSWORD) -> dict:
+        return bearer(self.login(account, password)["access_token"])
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def make(client):
+    return Factory(client)
+
+
+@pytest.fixture
+def customer(make):
+    return make.customer()
+
+
+@pytest.fixture
+def admin(make):
+    return make.admin()
+
+
+@pytest.fixture
+def customer_headers(make, customer):
+    return make.headers(customer)
+
+
+@pytest.fixture
+def admin_headers(make, admin):
+    return make.headers(admin)
+
+
+def assert_problem(response, status: int, *fields):
+    """The response is problem+json with this status, naming these fields in `errors`."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    for field in fields:
+        assert field in body.get("errors", {}), body
+    return body
