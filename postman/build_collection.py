@@ -1,0 +1,1247 @@
+#!/usr/bin/env python3
+"""Write the Postman collection (v2.1) of the Bookstore API.
+
+    python postman/build_collection.py           # writes postman/bookstore.postman_collection.json
+    python postman/build_collection.py --check   # exit 1 if the committed file is not what this writes
+
+The collection is generated so that every request carries its `pm.test` assertions written the same
+way; edit this file, not the JSON. Run order matters: "Auth & Accounts" logs in the demo admin and
+customer and stores their tokens in collection variables that the later folders use. Every name or
+email a request creates gets a fresh random suffix in its pre-request script, so the collection can
+be run again and again on the same seeded database (mind REGISTER_RATE_LIMIT: 30 per hour per
+client address by default, and one run sends 13 requests to /register and POST /customers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUTPUT = HERE / "bookstore.postman_collection.json"
+SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+NAMESPACE = uuid.UUID("5b0f5c1e-8d0c-4a53-9a55-1f0c3b1e7a10")
+
+# Variables the requests set at run time (the environment file holds baseUrl and the demo logins).
+RUNTIME_VARIABLES = [
+    "adminToken",
+    "adminRefreshToken",
+    "adminAccountId",
+    "adminCustomerId",
+    "customerToken",
+    "customerRefreshToken",
+    "customerAccountId",
+    "customerCustomerId",
+    "customerEmail",
+    "badLoginDetail",
+    "newUsername",
+    "newEmail",
+    "newPassword",
+    "newPassword2",
+    "newAccountId",
+    "newCustomerId",
+    "firstToken",
+    "newToken",
+    "newRefreshToken",
+    "staffUsername",
+    "staffPassword",
+    "staffAccountId",
+    "cust1Username",
+    "cust1Email",
+    "cust1Password",
+    "cust1Id",
+    "cust1AccountId",
+    "cust1Token",
+    "cust2Email",
+    "cust2Id",
+]
+
+
+# --- JavaScript snippets --------------------------------------------------------------------------
+
+
+def js(code: str) -> list[str]:
+    """A script as Postman stores it: a list of lines."""
+    return textwrap.dedent(code).strip("\n").split("\n")
+
+
+def test(name: str, body: str) -> str:
+    inner = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+    return f"pm.test({json.dumps(name)}, function () {{\n{inner}\n}});"
+
+
+def status(code: int) -> str:
+    return test(f"status is {code}", f"pm.response.to.have.status({code});")
+
+
+def problem(code: int, *fields: str) -> str:
+    """The status, the problem+json shape, and (for 400/409) the fields named in `errors`."""
+    parts = [
+        status(code),
+        test(
+            f"{code} is problem+json",
+            f"""
+            pm.expect(pm.response.headers.get("Content-Type")).to.include("application/problem+json");
+            const p = pm.response.json();
+            pm.expect(p).to.include.keys("type", "title", "status", "detail");
+            pm.expect(p.status).to.eql({code});
+            """,
+        ),
+    ]
+    if fields:
+        checks = "\n".join(f"pm.expect(p.errors).to.have.property({json.dumps(f)});" for f in fields)
+        parts.append(
+            test(
+                f"errors name {', '.join(fields)}",
+                f"""
+                const p = pm.response.json();
+                pm.expect(p.errors, "errors").to.be.an("object");
+                {checks}
+                """,
+            )
+        )
+    return "\n".join(parts)
+
+
+def unauthorized() -> str:
+    return (
+        problem(401)
+        + "\n"
+        + test(
+            "WWW-Authenticate asks for a bearer token",
+            'pm.expect(pm.response.headers.get("WWW-Authenticate")).to.match(/^Bearer/);',
+        )
+    )
+
+
+def envelope(per_page: int | None = None) -> str:
+    check_per_page = f"pm.expect(body.per_page).to.eql({per_page});" if per_page else ""
+    return test(
+        "a pagination envelope with a Link header",
+        f"""
+        const body = pm.response.json();
+        pm.expect(body).to.have.all.keys("items", "page", "per_page", "total", "pages");
+        pm.expect(body.items).to.be.an("array");
+        pm.expect(body.items.length).to.be.at.most(body.per_page);
+        {check_per_page}
+        pm.expect(body.pages).to.eql(Math.ceil(body.total / body.per_page));
+        const link = pm.response.headers.get("Link");
+        pm.expect(link).to.include('rel="first"');
+        pm.expect(link).to.include('rel="last"');
+        """,
+    )
+
+
+def location(pattern: str) -> str:
+    pattern = pattern.replace("/", "\\/")
+    return test(
+        "Location points at the new object",
+        f'pm.expect(pm.response.headers.get("Location")).to.match(/{pattern}$/);',
+    )
+
+
+def no_content() -> str:
+    return status(204) + "\n" + test("the body is empty", 'pm.expect(pm.response.text()).to.eql("");')
+
+
+def store_tokens(prefix: str) -> str:
+    """Assert a token answer and keep its tokens as `<prefix>Token` and `<prefix>RefreshToken`."""
+    return test(
+        "access and refresh tokens are stored",
+        f"""
+        const body = pm.response.json();
+        pm.expect(body.token_type).to.eql("Bearer");
+        pm.expect(body.expires_in).to.be.a("number").and.to.be.above(0);
+        pm.expect(body.access_token.split(".")).to.have.lengthOf(3);
+        pm.expect(body.refresh_token.split(".")).to.have.lengthOf(3);
+        pm.collectionVariables.set("{prefix}Token", body.access_token);
+        pm.collectionVariables.set("{prefix}RefreshToken", body.refresh_token);
+        """,
+    )
+
+
+def fresh(*pairs: tuple[str, str]) -> list[str]:
+    """A pre-request script giving collection variables new values built from a random suffix."""
+    lines = ["const suffix = Date.now().toString(36) + Math.floor(Math.random() * 1e9).toString(36);"]
+    lines += [f'pm.collectionVariables.set("{name}", {expr});' for name, expr in pairs]
+    return lines
+
+
+COLLECTION_TESTS = js(
+    r"""
+    // Runs after every request of the collection, before the request's own tests.
+    pm.test("[every response] no password or password hash is disclosed", function () {
+        const text = pm.response.text();
+        pm.expect(text).to.not.match(/\$2[aby]\$\d\d\$[.\/A-Za-z0-9]{53}/);
+        pm.expect(text).to.not.include("password_hash");
+        let sent = null;
+        try {
+            sent = JSON.parse(pm.variables.replaceIn((pm.request.body && pm.request.body.raw) || "null"));
+        } catch (e) {
+            sent = null;
+        }
+        ["password", "new_password", "current_password"].forEach(function (key) {
+            if (sent && typeof sent[key] === "string" && sent[key].length >= 8) {
+                pm.expect(text).to.not.include(sent[key]);
+            }
+        });
+    });
+    if (pm.response.code >= 400) {
+        pm.test("[every error] is RFC 9457 problem+json", function () {
+            pm.expect(pm.response.headers.get("Content-Type")).to.include("application/problem+json");
+            const p = pm.response.json();
+            pm.expect(p).to.include.keys("type", "title", "status", "detail");
+            pm.expect(p.status).to.eql(pm.response.code);
+        });
+    }
+    """
+)
+
+
+# --- requests -------------------------------------------------------------------------------------
+
+
+def _id(*parts: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+
+
+def _url(path: str) -> dict:
+    path, _, query = path.partition("?")
+    url: dict = {
+        "raw": "{{baseUrl}}" + path + (f"?{query}" if query else ""),
+        "host": ["{{baseUrl}}"],
+        "path": [p for p in path.split("/") if p],
+    }
+    if query:
+        url["query"] = [{"key": k, "value": v} for k, _, v in (pair.partition("=") for pair in query.split("&"))]
+    return url
+
+
+def _raw_json(body) -> str:
+    """JSON text; a string value "{{=name}}" becomes a bare {{name}} (a number variable)."""
+    text = json.dumps(body, indent=2, ensure_ascii=False)
+    return text.replace('"{{=', "{{").replace('=}}"', "}}")
+
+
+def request(
+    name: str,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    json_body=None,
+    raw: str | None = None,
+    content_type: str | None = None,
+    headers: dict | None = None,
+    tests: str,
+    prerequest: list[str] | None = None,
+    description: str = "",
+) -> dict:
+    """One request. `token` names the collection variable holding the bearer token (None: anonymous)."""
+    header = [{"key": k, "value": v} for k, v in (headers or {}).items()]
+    req: dict = {"method": method, "header": header, "url": _url(path)}
+    if token:
+        req["auth"] = {"type": "bearer", "bearer": [{"key": "token", "value": "{{" + token + "}}", "type": "string"}]}
+    else:
+        req["auth"] = {"type": "noauth"}
+    if json_body is not None or raw is not None:
+        text = _raw_json(json_body) if json_body is not None else raw
+        header.append({"key": "Content-Type", "value": content_type or "application/json"})
+        body: dict = {"mode": "raw", "raw": text}
+        if (content_type or "application/json") == "application/json":
+            body["options"] = {"raw": {"language": "json"}}
+        req["body"] = body
+    if description:
+        req["description"] = description
+    events = []
+    if prerequest:
+        events.append({"listen": "prerequest", "script": {"type": "text/javascript", "exec": prerequest}})
+    events.append({"listen": "test", "script": {"type": "text/javascript", "exec": tests.split("\n")}})
+    return {"name": name, "event": events, "request": req, "response": []}
+
+
+def folder(name: str, description: str, items: list[dict]) -> dict:
+    for item in items:
+        item["id"] = _id(name, item["name"])
+    return {"name": name, "description": description, "item": items}
+
+
+# --- folders --------------------------------------------------------------------------------------
+
+
+def service_folder() -> dict:
+    return folder(
+        "Service",
+        "Health, the OpenAPI document, the offline docs, and how unknown paths and methods answer.",
+        [
+            request(
+                "Health",
+                "GET",
+                "/health",
+                tests=status(200)
+                + "\n"
+                + test(
+                    "the service and its database are up",
+                    'pm.expect(pm.response.json()).to.eql({status: "ok", database: "ok"});',
+                ),
+            ),
+            request(
+                "OpenAPI document",
+                "GET",
+                "/openapi.json",
+                tests=status(200)
+                + "\n"
+                + test(
+                    "an OpenAPI 3 document describing the API",
+                    """
+                    const doc = pm.response.json();
+                    pm.expect(doc.openapi).to.match(/^3\\./);
+                    ["/register", "/login", "/token/refresh", "/logout", "/me", "/me/password",
+                     "/accounts", "/accounts/{account_id}", "/customers", "/customers/{customer_id}",
+                     "/health"].forEach(function (path) {
+                        pm.expect(doc.paths, path).to.have.property(path);
+                    });
+                    pm.expect(doc.components.securitySchemes).to.have.property("bearerAuth");
+                    """,
+                ),
+            ),
+            request(
+                "Interactive docs (offline)",
+                "GET",
+                "/docs/",
+                tests=status(200)
+                + "\n"
+                + test(
+                    "an HTML page that loads its assets from this server",
+                    """
+                    pm.expect(pm.response.headers.get("Content-Type")).to.include("text/html");
+                    const html = pm.response.text();
+                    pm.expect(html.toLowerCase()).to.include("swagger");
+                    pm.expect(html).to.not.match(/<script[^>]+src="https?:/);
+                    """,
+                ),
+            ),
+            request("Unknown path → 404", "GET", "/no-such-thing", tests=problem(404)),
+            request(
+                "Wrong method → 405 with Allow",
+                "DELETE",
+                "/health",
+                tests=problem(405)
+                + "\n"
+                + test("Allow lists GET", 'pm.expect(pm.response.headers.get("Allow")).to.include("GET");'),
+            ),
+            request(
+                "X-Request-ID is echoed",
+                "GET",
+                "/health",
+                headers={"X-Request-ID": "postman-{{$timestamp}}"},
+                tests=status(200)
+                + "\n"
+                + test(
+                    "the response carries the request id that was sent",
+                    'pm.expect(pm.response.headers.get("X-Request-ID")).to.match(/^postman-\\d+$/);',
+                ),
+            ),
+        ],
+    )
+
+
+def auth_folder() -> dict:
+    login_admin = request(
+        "Login as the demo admin",
+        "POST",
+        "/login",
+        json_body={"username": "{{adminUsername}}", "password": "{{adminPassword}}"},
+        tests=status(200) + "\n" + store_tokens("admin"),
+        description="Stores `adminToken` and `adminRefreshToken` for the requests that follow.",
+    )
+    login_customer = request(
+        "Login as the demo customer",
+        "POST",
+        "/login",
+        json_body={"username": "{{customerUsername}}", "password": "{{customerPassword}}"},
+        tests=status(200) + "\n" + store_tokens("customer"),
+        description="Stores `customerToken` and `customerRefreshToken` for the requests that follow.",
+    )
+    me_admin = request(
+        "Me (admin)",
+        "GET",
+        "/me",
+        token="adminToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "the admin account, ids stored",
+            """
+            const body = pm.response.json();
+            pm.expect(body.account.role).to.eql("admin");
+            pm.expect(body.account.username).to.eql(pm.variables.get("adminUsername"));
+            pm.collectionVariables.set("adminAccountId", body.account.id);
+            pm.collectionVariables.set("adminCustomerId", body.account.customer_id);
+            """,
+        ),
+    )
+    me_customer = request(
+        "Me (customer)",
+        "GET",
+        "/me",
+        token="customerToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "the customer account and profile, ids stored",
+            """
+            const body = pm.response.json();
+            pm.expect(body.account.role).to.eql("customer");
+            pm.expect(body.customer.id).to.eql(body.account.customer_id);
+            pm.expect(body.customer.email).to.include("@");
+            pm.collectionVariables.set("customerAccountId", body.account.id);
+            pm.collectionVariables.set("customerCustomerId", body.customer.id);
+            pm.collectionVariables.set("customerEmail", body.customer.email);
+            """,
+        ),
+    )
+    login_email = request(
+        "Login with the email instead of the username",
+        "POST",
+        "/login",
+        json_body={"username": "{{customerEmail}}", "password": "{{customerPassword}}"},
+        tests=status(200)
+        + "\n"
+        + test("tokens are issued", 'pm.expect(pm.response.json().access_token).to.be.a("string");'),
+    )
+    wrong_password = request(
+        "Login — wrong password → 401",
+        "POST",
+        "/login",
+        json_body={"username": "{{customerUsername}}", "password": "not-the-password"},
+        tests=problem(401)
+        + "\n"
+        + test(
+            "no token in the answer",
+            """
+            const body = pm.response.json();
+            pm.expect(body).to.not.have.property("access_token");
+            pm.collectionVariables.set("badLoginDetail", body.detail);
+            """,
+        ),
+    )
+    unknown_user = request(
+        "Login — unknown user → the same 401",
+        "POST",
+        "/login",
+        json_body={"username": "nobody-{{$timestamp}}", "password": "not-the-password"},
+        tests=problem(401)
+        + "\n"
+        + test(
+            "indistinguishable from a wrong password",
+            'pm.expect(pm.response.json().detail).to.eql(pm.collectionVariables.get("badLoginDetail"));',
+        ),
+    )
+    register = request(
+        "Register a customer",
+        "POST",
+        "/register",
+        prerequest=fresh(
+            ("newUsername", '"PM_User_" + suffix'),
+            ("newEmail", '"pm.user." + suffix + "@example.com"'),
+            ("newPassword", '"first-pass-" + suffix'),
+            ("newPassword2", '"second-pass-" + suffix'),
+        ),
+        json_body={
+            "name": "Postman Reader",
+            "email": "{{newEmail}}",
+            "phone": "+1 555 010 0000",
+            "username": "{{newUsername}}",
+            "password": "{{newPassword}}",
+        },
+        tests=status(201)
+        + "\n"
+        + location("/accounts/\\d+")
+        + "\n"
+        + test(
+            "the customer and its account; the username is lower-cased",
+            """
+            const body = pm.response.json();
+            pm.expect(body.customer.email).to.eql(pm.collectionVariables.get("newEmail"));
+            pm.expect(body.account.username).to.eql(pm.collectionVariables.get("newUsername").toLowerCase());
+            pm.expect(body.account.role).to.eql("customer");
+            pm.expect(body.account.is_active).to.eql(true);
+            pm.expect(body.account.customer_id).to.eql(body.customer.id);
+            pm.expect(body.account.created_at).to.match(/^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$/);
+            pm.expect(body.account).to.not.have.property("password");
+            pm.collectionVariables.set("newAccountId", body.account.id);
+            pm.collectionVariables.set("newCustomerId", body.customer.id);
+            """,
+        ),
+    )
+    dup_username = request(
+        "Register — username taken → 409",
+        "POST",
+        "/register",
+        json_body={
+            "name": "Someone Else",
+            "email": "other.{{$timestamp}}{{$randomInt}}@example.com",
+            "username": "{{newUsername}}",
+            "password": "another-pass-123",
+        },
+        tests=problem(409, "username"),
+    )
+    dup_email = request(
+        "Register — email taken → 409",
+        "POST",
+        "/register",
+        json_body={
+            "name": "Someone Else",
+            "email": "{{newEmail}}",
+            "username": "other_{{$timestamp}}{{$randomInt}}",
+            "password": "another-pass-123",
+        },
+        tests=problem(409, "email"),
+    )
+    register_role = request(
+        "Register — role cannot be chosen → 400",
+        "POST",
+        "/register",
+        json_body={
+            "name": "Would Be Admin",
+            "email": "wannabe.{{$timestamp}}{{$randomInt}}@example.com",
+            "username": "wannabe_{{$timestamp}}{{$randomInt}}",
+            "password": "wannabe-pass-123",
+            "role": "admin",
+        },
+        tests=problem(400, "role"),
+    )
+    register_invalid = request(
+        "Register — invalid fields → 400 naming each",
+        "POST",
+        "/register",
+        json_body={"name": "", "email": "not-an-email", "username": "x", "password": "short"},
+        tests=problem(400, "name", "email", "username", "password"),
+    )
+    register_text = request(
+        "Register — a body that is not JSON → 415",
+        "POST",
+        "/register",
+        raw="name=Ann&username=ann",
+        content_type="text/plain",
+        tests=problem(415),
+    )
+    register_malformed = request(
+        "Register — malformed JSON → 400",
+        "POST",
+        "/register",
+        raw='{"name": "Ann", "email": ',
+        tests=problem(400),
+    )
+    login_new = request(
+        "Login as the new customer (username in any case)",
+        "POST",
+        "/login",
+        json_body={"username": "{{newUsername}}", "password": "{{newPassword}}"},
+        tests=status(200)
+        + "\n"
+        + store_tokens("new")
+        + "\n"
+        + test(
+            "this login session is kept as firstToken",
+            'pm.collectionVariables.set("firstToken", pm.response.json().access_token);',
+        ),
+    )
+    me_no_token = request("Me — no token → 401", "GET", "/me", tests=unauthorized())
+    me_bad_token = request(
+        "Me — a token that is not a JWT → 401",
+        "GET",
+        "/me",
+        headers={"Authorization": "Bearer not.a.token"},
+        tests=unauthorized(),
+    )
+    me_new = request(
+        "Me (new customer)",
+        "GET",
+        "/me",
+        token="newToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "the account and customer just registered",
+            """
+            const body = pm.response.json();
+            pm.expect(String(body.account.id)).to.eql(pm.collectionVariables.get("newAccountId"));
+            pm.expect(String(body.customer.id)).to.eql(pm.collectionVariables.get("newCustomerId"));
+            """,
+        ),
+    )
+    patch_me = request(
+        "Update my profile",
+        "PATCH",
+        "/me",
+        token="newToken",
+        json_body={"name": "Postman Reader II", "phone": "+44 20 7946 0001"},
+        tests=status(200)
+        + "\n"
+        + test(
+            "the changed fields, the others kept",
+            """
+            const c = pm.response.json().customer;
+            pm.expect(c.name).to.eql("Postman Reader II");
+            pm.expect(c.phone).to.eql("+44 20 7946 0001");
+            pm.expect(c.email).to.eql(pm.collectionVariables.get("newEmail"));
+            """,
+        ),
+    )
+    patch_me_unknown = request(
+        "Update my profile — an unknown field → 400",
+        "PATCH",
+        "/me",
+        token="newToken",
+        json_body={"username": "renamed"},
+        tests=problem(400, "username"),
+    )
+    wrong_current = request(
+        "Change password — wrong current password → 400",
+        "PUT",
+        "/me/password",
+        token="newToken",
+        json_body={"current_password": "not-my-password", "new_password": "{{newPassword2}}"},
+        tests=problem(400, "current_password"),
+    )
+    change_password = request(
+        "Change password",
+        "PUT",
+        "/me/password",
+        token="newToken",
+        json_body={"current_password": "{{newPassword}}", "new_password": "{{newPassword2}}"},
+        tests=no_content(),
+    )
+    login_new2 = request(
+        "Login with the new password",
+        "POST",
+        "/login",
+        json_body={"username": "{{newUsername}}", "password": "{{newPassword2}}"},
+        tests=status(200) + "\n" + store_tokens("new"),
+    )
+    first_still_valid = request(
+        "A new login revokes nothing: the first session still works",
+        "GET",
+        "/me",
+        token="firstToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "the same account",
+            'pm.expect(String(pm.response.json().account.id)).to.eql(pm.collectionVariables.get("newAccountId"));',
+        ),
+    )
+    refresh = request(
+        "Refresh the access token",
+        "POST",
+        "/token/refresh",
+        token="newRefreshToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "a new access token (and no new refresh token)",
+            """
+            const body = pm.response.json();
+            pm.expect(body.token_type).to.eql("Bearer");
+            pm.expect(body.access_token.split(".")).to.have.lengthOf(3);
+            pm.expect(body).to.not.have.property("refresh_token");
+            pm.collectionVariables.set("newToken", body.access_token);
+            """,
+        ),
+    )
+    refresh_with_access = request(
+        "Refresh — an access token is refused → 401",
+        "POST",
+        "/token/refresh",
+        token="newToken",
+        tests=unauthorized(),
+    )
+    list_accounts = request(
+        "List accounts (admin)",
+        "GET",
+        "/accounts?page=1&per_page=2",
+        token="adminToken",
+        tests=status(200)
+        + "\n"
+        + envelope(per_page=2)
+        + "\n"
+        + test(
+            "at least the two demo accounts and the new one",
+            """
+            const body = pm.response.json();
+            pm.expect(body.total).to.be.at.least(3);
+            pm.expect(body.items[0]).to.include.keys("id", "username", "role", "is_active", "customer_id");
+            pm.expect(pm.response.headers.get("Link")).to.include('rel="next"');
+            """,
+        ),
+    )
+    list_accounts_customer = request(
+        "List accounts — a customer → 403", "GET", "/accounts", token="customerToken", tests=problem(403)
+    )
+    list_accounts_anonymous = request("List accounts — no token → 401", "GET", "/accounts", tests=unauthorized())
+    list_accounts_big = request(
+        "List accounts — per_page=101 → 400",
+        "GET",
+        "/accounts?per_page=101",
+        token="adminToken",
+        tests=problem(400, "per_page"),
+    )
+    list_accounts_zero = request(
+        "List accounts — page=0 → 400", "GET", "/accounts?page=0", token="adminToken", tests=problem(400, "page")
+    )
+    list_accounts_past = request(
+        "List accounts — a page past the end is empty, not 404",
+        "GET",
+        "/accounts?page=100000&per_page=100",
+        token="adminToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "no items, the totals still right",
+            """
+            const body = pm.response.json();
+            pm.expect(body.items).to.eql([]);
+            pm.expect(body.page).to.eql(100000);
+            pm.expect(body.total).to.be.above(0);
+            pm.expect(pm.response.headers.get("Link")).to.include('rel="prev"');
+            """,
+        ),
+    )
+    create_account = request(
+        "Create an account (admin)",
+        "POST",
+        "/accounts",
+        token="adminToken",
+        prerequest=fresh(("staffUsername", '"pm_staff_" + suffix'), ("staffPassword", '"staff-pass-" + suffix')),
+        json_body={"username": "{{staffUsername}}", "password": "{{staffPassword}}", "role": "customer"},
+        tests=status(201)
+        + "\n"
+        + location("/accounts/\\d+")
+        + "\n"
+        + test(
+            "an active account without a customer",
+            """
+            const body = pm.response.json();
+            pm.expect(body.username).to.eql(pm.collectionVariables.get("staffUsername"));
+            pm.expect(body.role).to.eql("customer");
+            pm.expect(body.customer_id).to.eql(null);
+            pm.collectionVariables.set("staffAccountId", body.id);
+            """,
+        ),
+    )
+    create_account_dup = request(
+        "Create an account — username taken → 409",
+        "POST",
+        "/accounts",
+        token="adminToken",
+        json_body={"username": "{{customerUsername}}", "password": "whatever-pass-1"},
+        tests=problem(409, "username"),
+    )
+    create_account_customer = request(
+        "Create an account — a customer → 403",
+        "POST",
+        "/accounts",
+        token="customerToken",
+        json_body={"username": "x_{{$timestamp}}", "password": "whatever-pass-1"},
+        tests=problem(403),
+    )
+    get_own_account = request(
+        "Get my account",
+        "GET",
+        "/accounts/{{newAccountId}}",
+        token="newToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "the account with its customer nested",
+            """
+            const body = pm.response.json();
+            pm.expect(String(body.id)).to.eql(pm.collectionVariables.get("newAccountId"));
+            pm.expect(String(body.customer.id)).to.eql(pm.collectionVariables.get("newCustomerId"));
+            """,
+        ),
+    )
+    get_other_account = request(
+        "Get someone else's account → 404",
+        "GET",
+        "/accounts/{{adminAccountId}}",
+        token="newToken",
+        tests=problem(404),
+    )
+    self_promote = request(
+        "Update my account — role is for admins → 403",
+        "PATCH",
+        "/accounts/{{newAccountId}}",
+        token="newToken",
+        json_body={"role": "admin"},
+        tests=problem(403),
+    )
+    own_password_no_current = request(
+        "Update my account — a new password needs current_password → 400",
+        "PATCH",
+        "/accounts/{{newAccountId}}",
+        token="newToken",
+        json_body={"password": "third-pass-123"},
+        tests=problem(400, "current_password"),
+    )
+    demote_last_admin = request(
+        "Demote the last admin → 409",
+        "PATCH",
+        "/accounts/{{adminAccountId}}",
+        token="adminToken",
+        json_body={"role": "customer"},
+        tests=problem(409),
+        description="The seeded database has one admin; the API keeps at least one active admin.",
+    )
+    deactivate = request(
+        "Deactivate an account (admin)",
+        "PATCH",
+        "/accounts/{{staffAccountId}}",
+        token="adminToken",
+        json_body={"is_active": False},
+        tests=status(200) + "\n" + test("is_active is false", "pm.expect(pm.response.json().is_active).to.eql(false);"),
+    )
+    login_deactivated = request(
+        "Login — a deactivated account → the same 401",
+        "POST",
+        "/login",
+        json_body={"username": "{{staffUsername}}", "password": "{{staffPassword}}"},
+        tests=problem(401)
+        + "\n"
+        + test(
+            "indistinguishable from a wrong password",
+            'pm.expect(pm.response.json().detail).to.eql(pm.collectionVariables.get("badLoginDetail"));',
+        ),
+    )
+    delete_account = request(
+        "Delete an account (admin)", "DELETE", "/accounts/{{staffAccountId}}", token="adminToken", tests=no_content()
+    )
+    get_deleted_account = request(
+        "Get the deleted account → 404", "GET", "/accounts/{{staffAccountId}}", token="adminToken", tests=problem(404)
+    )
+    logout = request("Logout", "POST", "/logout", token="newToken", tests=no_content())
+    me_after_logout = request("Me after logout → 401", "GET", "/me", token="newToken", tests=unauthorized())
+    refresh_after_logout = request(
+        "Refresh after logout → 401 (the whole login session is revoked)",
+        "POST",
+        "/token/refresh",
+        token="newRefreshToken",
+        tests=unauthorized(),
+    )
+    other_session = request(
+        "Logout leaves the other login session alone",
+        "GET",
+        "/me",
+        token="firstToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "the first session still answers",
+            'pm.expect(String(pm.response.json().account.id)).to.eql(pm.collectionVariables.get("newAccountId"));',
+        ),
+    )
+    return folder(
+        "Auth & Accounts",
+        "Register, login (username or email), refresh, logout, /me, password change and admin account "
+        "management, with their failure cases. Run first: it stores the admin and customer tokens.",
+        [
+            login_admin,
+            login_customer,
+            me_admin,
+            me_customer,
+            login_email,
+            wrong_password,
+            unknown_user,
+            register,
+            dup_username,
+            dup_email,
+            register_role,
+            register_invalid,
+            register_text,
+            register_malformed,
+            login_new,
+            me_no_token,
+            me_bad_token,
+            me_new,
+            patch_me,
+            patch_me_unknown,
+            wrong_current,
+            change_password,
+            login_new2,
+            first_still_valid,
+            refresh,
+            refresh_with_access,
+            list_accounts,
+            list_accounts_customer,
+            list_accounts_anonymous,
+            list_accounts_big,
+            list_accounts_zero,
+            list_accounts_past,
+            create_account,
+            create_account_dup,
+            create_account_customer,
+            get_own_account,
+            get_other_account,
+            self_promote,
+            own_password_no_current,
+            demote_last_admin,
+            deactivate,
+            login_deactivated,
+            delete_account,
+            get_deleted_account,
+            logout,
+            me_after_logout,
+            refresh_after_logout,
+            other_session,
+        ],
+    )
+
+
+def customers_folder() -> dict:
+    create_with_account = request(
+        "Create a customer with an account (public)",
+        "POST",
+        "/customers",
+        prerequest=fresh(
+            ("cust1Username", '"pm_cust_" + suffix'),
+            ("cust1Email", '"pm.cust." + suffix + "@example.com"'),
+            ("cust1Password", '"cust-pass-" + suffix'),
+        ),
+        json_body={
+            "name": "Grace Postman",
+            "email": "{{cust1Email}}",
+            "phone": "+1 (555) 010-0002",
+            "username": "{{cust1Username}}",
+            "password": "{{cust1Password}}",
+        },
+        tests=status(201)
+        + "\n"
+        + location("/customers/\\d+")
+        + "\n"
+        + test(
+            "the customer with its account nested",
+            """
+            const body = pm.response.json();
+            pm.expect(body.email).to.eql(pm.collectionVariables.get("cust1Email"));
+            pm.expect(body.account.username).to.eql(pm.collectionVariables.get("cust1Username"));
+            pm.expect(body.account.customer_id).to.eql(body.id);
+            pm.collectionVariables.set("cust1Id", body.id);
+            pm.collectionVariables.set("cust1AccountId", body.account.id);
+            """,
+        ),
+    )
+    create_plain = request(
+        "Create a customer without an account (public)",
+        "POST",
+        "/customers",
+        prerequest=fresh(("cust2Email", '"PM.Plain." + suffix + "@Example.com"')),
+        json_body={"name": "Plain Customer", "email": "{{cust2Email}}"},
+        tests=status(201)
+        + "\n"
+        + location("/customers/\\d+")
+        + "\n"
+        + test(
+            "no account; the email is lower-cased",
+            """
+            const body = pm.response.json();
+            pm.expect(body.account).to.eql(null);
+            pm.expect(body.phone).to.eql(null);
+            pm.expect(body.email).to.eql(pm.collectionVariables.get("cust2Email").toLowerCase());
+            pm.collectionVariables.set("cust2Email", body.email);
+            pm.collectionVariables.set("cust2Id", body.id);
+            """,
+        ),
+    )
+    create_dup = request(
+        "Create a customer — email taken → 409",
+        "POST",
+        "/customers",
+        json_body={"name": "Copy Cat", "email": "{{cust2Email}}"},
+        tests=problem(409, "email"),
+    )
+    create_half_account = request(
+        "Create a customer — username without password → 400",
+        "POST",
+        "/customers",
+        json_body={
+            "name": "Half Account",
+            "email": "half.{{$timestamp}}@example.com",
+            "username": "half_{{$timestamp}}",
+        },
+        tests=problem(400, "password"),
+    )
+    create_invalid = request(
+        "Create a customer — blank name, bad phone, wrong type → 400",
+        "POST",
+        "/customers",
+        json_body={"name": "   ", "email": 42, "phone": "call me maybe"},
+        tests=problem(400, "name", "email", "phone"),
+    )
+    create_text = request(
+        "Create a customer — a body that is not JSON → 415",
+        "POST",
+        "/customers",
+        raw="<customer><name>X</name></customer>",
+        content_type="application/xml",
+        tests=problem(415),
+    )
+    list_customers = request(
+        "List customers (admin)",
+        "GET",
+        "/customers?per_page=5",
+        token="adminToken",
+        tests=status(200) + "\n" + envelope(per_page=5),
+    )
+    search = request(
+        "Search customers by email (admin)",
+        "GET",
+        "/customers?q={{cust2Email}}",
+        token="adminToken",
+        tests=status(200)
+        + "\n"
+        + envelope()
+        + "\n"
+        + test(
+            "exactly the matching customer",
+            """
+            const body = pm.response.json();
+            pm.expect(body.total).to.eql(1);
+            pm.expect(String(body.items[0].id)).to.eql(pm.collectionVariables.get("cust2Id"));
+            """,
+        ),
+    )
+    search_none = request(
+        "Search with no match → an empty page (pages = 0)",
+        "GET",
+        "/customers?q=no-such-customer-{{$timestamp}}",
+        token="adminToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "empty",
+            """
+            const body = pm.response.json();
+            pm.expect(body.items).to.eql([]);
+            pm.expect(body.total).to.eql(0);
+            pm.expect(body.pages).to.eql(0);
+            """,
+        ),
+    )
+    list_customer = request(
+        "List customers — a customer → 403", "GET", "/customers", token="customerToken", tests=problem(403)
+    )
+    list_anonymous = request("List customers — no token → 401", "GET", "/customers", tests=unauthorized())
+    get_own = request(
+        "Get my customer record",
+        "GET",
+        "/customers/{{customerCustomerId}}",
+        token="customerToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "my record",
+            """
+            const body = pm.response.json();
+            pm.expect(String(body.id)).to.eql(pm.collectionVariables.get("customerCustomerId"));
+            pm.expect(body.email).to.eql(pm.collectionVariables.get("customerEmail"));
+            pm.expect(body).to.include.keys("name", "phone", "created_at", "updated_at");
+            """,
+        ),
+    )
+    get_other = request(
+        "Get someone else's customer record → 404",
+        "GET",
+        "/customers/{{cust2Id}}",
+        token="customerToken",
+        tests=problem(404),
+    )
+    get_admin = request(
+        "Get any customer (admin)",
+        "GET",
+        "/customers/{{cust2Id}}",
+        token="adminToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "that customer", 'pm.expect(String(pm.response.json().id)).to.eql(pm.collectionVariables.get("cust2Id"));'
+        ),
+    )
+    put = request(
+        "Replace a customer (admin, PUT clears omitted phone)",
+        "PUT",
+        "/customers/{{cust2Id}}",
+        token="adminToken",
+        json_body={"name": "Plain Customer Renamed", "email": "{{cust2Email}}"},
+        tests=status(200)
+        + "\n"
+        + test(
+            "replaced",
+            """
+            const body = pm.response.json();
+            pm.expect(body.name).to.eql("Plain Customer Renamed");
+            pm.expect(body.phone).to.eql(null);
+            """,
+        ),
+    )
+    put_missing = request(
+        "Replace a customer — missing required fields → 400",
+        "PUT",
+        "/customers/{{cust2Id}}",
+        token="adminToken",
+        json_body={"phone": "+1 555 010 0003"},
+        tests=problem(400, "name", "email"),
+    )
+    patch_bad_email = request(
+        "Update a customer — invalid email → 400",
+        "PATCH",
+        "/customers/{{cust2Id}}",
+        token="adminToken",
+        json_body={"email": "nobody@"},
+        tests=problem(400, "email"),
+    )
+    patch_taken_email = request(
+        "Update a customer — email of another customer → 409",
+        "PATCH",
+        "/customers/{{cust2Id}}",
+        token="adminToken",
+        json_body={"email": "{{customerEmail}}"},
+        tests=problem(409, "email"),
+    )
+    login_cust1 = request(
+        "Login as the customer created above",
+        "POST",
+        "/login",
+        json_body={"username": "{{cust1Username}}", "password": "{{cust1Password}}"},
+        tests=status(200)
+        + "\n"
+        + test("token stored", 'pm.collectionVariables.set("cust1Token", pm.response.json().access_token);'),
+    )
+    patch_own = request(
+        "Update my customer record (PATCH)",
+        "PATCH",
+        "/customers/{{cust1Id}}",
+        token="cust1Token",
+        json_body={"phone": "+1 555 010 0004"},
+        tests=status(200)
+        + "\n"
+        + test(
+            "phone changed, name kept",
+            """
+            const body = pm.response.json();
+            pm.expect(body.phone).to.eql("+1 555 010 0004");
+            pm.expect(body.name).to.eql("Grace Postman");
+            """,
+        ),
+    )
+    delete_other = request(
+        "Delete someone else's customer record → 404",
+        "DELETE",
+        "/customers/{{cust2Id}}",
+        token="cust1Token",
+        tests=problem(404),
+    )
+    delete_admin = request(
+        "Delete a customer (admin)", "DELETE", "/customers/{{cust2Id}}", token="adminToken", tests=no_content()
+    )
+    get_deleted = request(
+        "Get the deleted customer → 404", "GET", "/customers/{{cust2Id}}", token="adminToken", tests=problem(404)
+    )
+    delete_self = request(
+        "Delete my own customer record (and account)",
+        "DELETE",
+        "/customers/{{cust1Id}}",
+        token="cust1Token",
+        tests=no_content(),
+    )
+    token_of_deleted = request(
+        "The deleted account's token → 401", "GET", "/me", token="cust1Token", tests=unauthorized()
+    )
+    return folder(
+        "Customer Management",
+        "Customer records: public sign-up with or without an account, admin listing and search, "
+        "ownership (someone else's record is 404), updates and deletion.",
+        [
+            create_with_account,
+            create_plain,
+            create_dup,
+            create_half_account,
+            create_invalid,
+            create_text,
+            list_customers,
+            search,
+            search_none,
+            list_customer,
+            list_anonymous,
+            get_own,
+            get_other,
+            get_admin,
+            put,
+            put_missing,
+            patch_bad_email,
+            patch_taken_email,
+            login_cust1,
+            patch_own,
+            delete_other,
+            delete_admin,
+            get_deleted,
+            delete_self,
+            token_of_deleted,
+        ],
+    )
+
+
+# --- the collection -------------------------------------------------------------------------------
+
+
+def build() -> dict:
+    return {
+        "info": {
+            "_postman_id": _id("bookstore-api"),
+            "name": "Bookstore API",
+            "description": (
+                "The Bookstore REST API, folder by folder, with tests on every request.\n\n"
+                "Select the environment `Bookstore (local)` (postman/bookstore.postman_environment.json), "
+                "start the API (`make run`), and run the whole collection in order: the first folder "
+                "logs in the seeded demo admin and customer and keeps their tokens in collection "
+                "variables. `make postman` does all of that against a throwaway server with newman.\n\n"
+                "Generated by postman/build_collection.py — edit that file, not this one."
+            ),
+            "schema": SCHEMA,
+        },
+        "auth": {"type": "noauth"},
+        "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": COLLECTION_TESTS}}],
+        "variable": [{"key": name, "value": "", "type": "string"} for name in RUNTIME_VARIABLES],
+        "item": [service_folder(), auth_folder(), customers_folder()],
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="fail if the committed collection is stale")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        if current != text:
+            print(f"{OUTPUT.name} is not what build_collection.py writes: run `make postman-build`.", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text, encoding="utf-8")
+    collection = build()
+    requests = sum(len(f["item"]) for f in collection["item"])
+    print(f"wrote {OUTPUT.relative_to(HERE.parent)}: {len(collection['item'])} folders, {requests} requests")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
