@@ -137,13 +137,16 @@ def _document(wrapper, level: str):
     wrapper._access = level
 
 
-def requires(level: str = AUTHENTICATED):
-    """Require a valid token (access, or refresh for REFRESH) and, for ADMIN, the admin role."""
+def requires(level: str = AUTHENTICATED, *, any_token: bool = False):
+    """Require a valid token (access, or refresh for REFRESH) and, for ADMIN, the admin role.
+
+    `any_token=True` takes an access or a refresh token alike (POST /logout ends a session
+    with whichever token the client still holds)."""
 
     def decorator(func):
         @wraps(func)
         def wrapper(*args, **kwargs):
-            verify_jwt_in_request(refresh=(level == REFRESH))
+            verify_jwt_in_request(refresh=(level == REFRESH), verify_type=not any_token)
             if level == ADMIN and current_user.role != ROLE_ADMIN:
                 raise Forbidden("This operation is for administrators only.")
             return func(*args, **kwargs)

@@ -151,8 +151,9 @@ def validation_problem(errors: dict):
 
 
 def handle_api_error(err: APIError):
-    if err.status >= 500:
-        _safe_rollback()
+    # A refused use case may already have flushed rows (an autoflush before the check that
+    # failed): end its transaction here, whatever the status, so nothing of it survives.
+    _safe_rollback()
     return problem(
         err.status,
         err.detail or "",
@@ -196,7 +197,9 @@ def handle_http_exception(err: HTTPException):
         limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
         detail = f"The request body is larger than the limit of {limit} bytes."
     elif err.code == 415:
-        detail = err.description if data.get("custom") else "Request bodies must be JSON (Content-Type: application/json)."
+        detail = (
+            err.description if data.get("custom") else "Request bodies must be JSON (Content-Type: application/json)."
+        )
     elif err.code == 429:
         headers["Retry-After"] = _retry_after_from_limiter()
         type_ = TYPE_RATE_LIMITED
@@ -229,26 +232,40 @@ def handle_database_error(err: SQLAlchemyError):
     if isinstance(err, IntegrityError):
         message = str(getattr(err, "orig", err)).lower()
         if "check constraint" in message:
-            return problem(409, "The change would break a rule of the data (for example a negative stock).",
-                           type=TYPE_CONFLICT)
-        return problem(409, "The change conflicts with existing data (a duplicate or a missing reference).",
-                       type=TYPE_CONFLICT)
+            return problem(
+                409, "The change would break a rule of the data (for example a negative stock).", type=TYPE_CONFLICT
+            )
+        return problem(
+            409, "The change conflicts with existing data (a duplicate or a missing reference).", type=TYPE_CONFLICT
+        )
     if isinstance(err, DBAPIError):
         code = _db_error_code(err)
         message = str(getattr(err, "orig", err)).lower()
         if code in MYSQL_CHECK_VIOLATION:
-            return problem(409, "The change would break a rule of the data (for example a negative stock).",
-                           type=TYPE_CONFLICT)
+            return problem(
+                409, "The change would break a rule of the data (for example a negative stock).", type=TYPE_CONFLICT
+            )
         if code in MYSQL_LOCK_CONFLICT or "database is locked" in message:
-            return problem(503, "The database is busy with conflicting work; retry shortly.",
-                           type=TYPE_UNAVAILABLE, headers={"Retry-After": "1"})
+            return problem(
+                503,
+                "The database is busy with conflicting work; retry shortly.",
+                type=TYPE_UNAVAILABLE,
+                headers={"Retry-After": "1"},
+            )
         if code in MYSQL_BAD_VALUE:
             return problem(400, "A value is out of the range the database accepts.", type=TYPE_VALIDATION)
-        if (code in MYSQL_UNAVAILABLE or err.connection_invalidated
-                or err.__class__.__name__ in {"OperationalError", "InterfaceError"}):
+        if (
+            code in MYSQL_UNAVAILABLE
+            or err.connection_invalidated
+            or err.__class__.__name__ in {"OperationalError", "InterfaceError"}
+        ):
             log.warning("database unavailable: %s", err.__class__.__name__)
-            return problem(503, "The database cannot be reached right now; retry shortly.",
-                           type=TYPE_UNAVAILABLE, headers={"Retry-After": str(DEFAULT_RETRY_AFTER)})
+            return problem(
+                503,
+                "The database cannot be reached right now; retry shortly.",
+                type=TYPE_UNAVAILABLE,
+                headers={"Retry-After": str(DEFAULT_RETRY_AFTER)},
+            )
     return handle_unexpected(err)
 
 

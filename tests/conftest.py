@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import request, request_finished
 from flask_migrate import upgrade
 
 from app import create_app
@@ -155,3 +156,38 @@ def assert_problem(response, status: int, *fields):
     for field in fields:
         assert field in body.get("errors", {}), body
     return body
+
+
+# Text that must never reach a client: bcrypt hashes, the hash column's name, the factory password.
+SECRET_MARKERS = ("$2b$", "$2a$", "$2y$", "password_hash", PASSWORD)
+
+
+@pytest.fixture
+def no_secrets(app):
+    """Fail the test if any response it receives contains a password or a bcrypt hash.
+
+    Yields a set: add to it any other password the test sends."""
+    markers = set(SECRET_MARKERS)
+    leaks = []
+
+    def check(sender, response, **extra):
+        if response.direct_passthrough or response.is_streamed:
+            return  # static files (the docs' JavaScript)
+        body = response.get_data(as_text=True) + "\n" + str(response.headers)
+        found = sorted(m for m in markers if m in body)
+        if found:
+            leaks.append(f"{request.method} {request.path} -> {response.status_code}: {found}")
+
+    with request_finished.connected_to(check, app):
+        yield markers
+    assert not leaks, "secrets in responses:\n" + "\n".join(leaks)
+
+
+def row_counts() -> dict:
+    """Rows in every table, read on the test's connection (so the requests' writes show)."""
+    counts = {
+        table.name: db.session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        for table in db.metadata.sorted_tables
+    }
+    db.session.commit()  # ends this read's savepoint; undoes nothing
+    return counts

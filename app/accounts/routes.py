@@ -77,10 +77,14 @@ def refresh():
 
 
 @auth_blp.post("/logout")
-@requires(AUTHENTICATED)
+@requires(AUTHENTICATED, any_token=True)
 @auth_blp.response(204)
 def logout():
-    """Revoke this token and its login session"""
+    """Revoke this token and its login session
+
+    Send the access or the refresh token: either way both stop working, as do access tokens
+    refreshed from that login.
+    """
     services.logout(get_jwt())
     return ""
 
