@@ -1,0 +1,199 @@
+"""HTTP for orders: placing (from the cart, from items, one-click), reading, tracking, the status flow."""
+
+import marshmallow as ma
+from flask import jsonify, request
+from flask_jwt_extended import current_user
+from marshmallow import validate
+
+from app.api import Blueprint
+from app.auth import ADMIN, AUTHENTICATED, ROLE_ADMIN, requires
+from app.cart.services import customer_id_of
+from app.customers.services import get_customer_for
+from app.errors import Forbidden, NotFound
+from app.extensions import db
+from app.customers.models import Customer
+from app.orders import services
+from app.orders.schemas import (
+    CustomerOrdersArgs,
+    OrderCreateSchema,
+    OrderListArgs,
+    OrderSchema,
+    PurchaseSchema,
+    StatusChangeSchema,
+    TrackingSchema,
+)
+from app.pagination import page_schema
+
+blp = Blueprint("orders", __name__, description="Orders: placing, tracking, the status flow and cancellation.")
+
+IDEMPOTENT_REPLAY_HEADERS = {
+    "Location": {"description": "The order's URL.", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this answer replays an earlier request with the same key.",
+        "schema": {"type": "string"},
+    },
+}
+
+
+class IdempotencyHeader(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    key = ma.fields.String(
+        data_key="Idempotency-Key",
+        validate=validate.Length(min=1, max=255),
+        metadata={"description": "Makes retries safe: a repeat with the same key and body replays the first answer."},
+    )
+
+
+def _render(order):
+    return OrderSchema().dump(order)
+
+
+def _placed_response(placed: services.Placed):
+    response = jsonify(placed.body)
+    response.status_code = placed.status
+    response.headers["Location"] = f"/orders/{placed.order_id}"
+    if placed.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _idempotency(headers: dict, body: dict) -> services.Idempotency | None:
+    key = headers.get("key")
+    if key is None:
+        return None
+    return services.Idempotency(
+        account_id=current_user.id,
+        endpoint=f"{request.method} {request.url_rule.rule}",
+        key=key,
+        request_hash=services.request_fingerprint(request.path, body),
+    )
+
+
+def _target_customer(requested: int | None) -> int:
+    """Customers order for themselves; an admin may name the customer."""
+    if requested is None or requested == current_user.customer_id:
+        return customer_id_of(current_user)
+    if current_user.role != ROLE_ADMIN:
+        raise Forbidden("Only an admin may place an order for another customer.")
+    if db.session.get(Customer, requested) is None:
+        raise NotFound(f"Customer {requested} not found.")
+    return requested
+
+
+@blp.post("/orders")
+@requires(AUTHENTICATED)
+@blp.arguments(IdempotencyHeader, location="headers")
+@blp.arguments(OrderCreateSchema)
+@blp.response(201, OrderSchema, headers=IDEMPOTENT_REPLAY_HEADERS)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+def place_order(headers, data):
+    """Place an order from `items`, or from the cart when `items` is absent"""
+    customer_id = _target_customer(data.get("customer_id"))
+    placed = services.place_order(
+        customer_id, data.get("items"), data.get("shipping_address"), _render, _idempotency(headers, data)
+    )
+    return _placed_response(placed)
+
+
+@blp.post("/customers/<int:customer_id>/purchase")
+@requires(AUTHENTICATED)
+@blp.arguments(IdempotencyHeader, location="headers")
+@blp.arguments(PurchaseSchema)
+@blp.response(201, OrderSchema, headers=IDEMPOTENT_REPLAY_HEADERS)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+def purchase(headers, data, customer_id):
+    """One-click buy of one book (same rules as POST /orders)"""
+    customer = get_customer_for(current_user, customer_id)
+    lines = [{"book_id": data["book_id"], "quantity": data["quantity"]}]
+    placed = services.place_order(
+        customer.id, lines, data.get("shipping_address"), _render, _idempotency(headers, data)
+    )
+    return _placed_response(placed)
+
+
+@blp.get("/customers/<int:customer_id>/orders")
+@requires(AUTHENTICATED)
+@blp.arguments(CustomerOrdersArgs, location="query")
+@blp.response(200, page_schema(OrderSchema))
+@blp.alt_response(404, response="NOT_FOUND")
+def customer_orders(args, customer_id):
+    """A customer's orders, newest first (self or admin)"""
+    customer = get_customer_for(current_user, customer_id)
+    return services.list_orders(current_user, args, customer_id=customer.id)
+
+
+@blp.get("/orders")
+@requires(AUTHENTICATED)
+@blp.arguments(OrderListArgs, location="query")
+@blp.response(200, page_schema(OrderSchema))
+@blp.alt_response(403, response="FORBIDDEN")
+def list_orders(args):
+    """Own orders newest first; admins see all and may filter by customer"""
+    if current_user.role == ROLE_ADMIN:
+        return services.list_orders(current_user, args, customer_id=args.get("customer_id"))
+    if args.get("customer_id") not in (None, current_user.customer_id):
+        raise Forbidden("Only an admin may list another customer's orders.")
+    return services.list_orders(current_user, args, customer_id=customer_id_of(current_user))
+
+
+@blp.get("/orders/<int:order_id>")
+@requires(AUTHENTICATED)
+@blp.response(200, OrderSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_order(order_id):
+    """One order (owner or admin)"""
+    return services.get_order_for(current_user, order_id)
+
+
+@blp.get("/orders/<int:order_id>/tracking")
+@requires(AUTHENTICATED)
+@blp.response(200, TrackingSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def track_order(order_id):
+    """Where the order is and when it should arrive"""
+    order = services.get_order_for(current_user, order_id)
+    return {
+        "order_id": order.id,
+        "status": order.status,
+        "placed_at": order.created_at,
+        "expected_delivery_date": order.expected_delivery_date,
+        "history": order.status_history,
+    }
+
+
+@blp.post("/orders/<int:order_id>/cancel")
+@requires(AUTHENTICATED)
+@blp.response(200, OrderSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def cancel_order(order_id):
+    """Cancel a pending or paid order; its stock is given back"""
+    return services.cancel(services.get_order_for(current_user, order_id))
+
+
+@blp.delete("/orders/<int:order_id>")
+@requires(AUTHENTICATED)
+@blp.response(200, OrderSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def delete_order(order_id):
+    """Cancel the order (orders are never erased); same as POST /orders/{id}/cancel"""
+    return services.cancel(services.get_order_for(current_user, order_id))
+
+
+@blp.patch("/orders/<int:order_id>/status")
+@requires(ADMIN)
+@blp.arguments(StatusChangeSchema)
+@blp.response(200, OrderSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def change_status(data, order_id):
+    """Move an order along pending → paid → shipped → delivered, or cancel it (admin)"""
+    return services.change_status(services.get_order_for(current_user, order_id), data["status"])

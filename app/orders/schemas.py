@@ -1,0 +1,105 @@
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from app.cart.schemas import BOOK_ID, MAX_LINE_QUANTITY
+from app.fields import QuerySchema, StrictInteger, StrictSchema, Text, UTCDateTime
+from app.orders.models import STATUSES
+from app.pagination import PageArgs
+
+MAX_ORDER_LINES = 100
+
+
+class OrderLineInSchema(StrictSchema):
+    book_id = StrictInteger(required=True, validate=BOOK_ID)
+    quantity = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
+
+
+class OrderCreateSchema(StrictSchema):
+    items = fields.List(
+        fields.Nested(OrderLineInSchema),
+        validate=validate.Length(min=1, max=MAX_ORDER_LINES),
+        metadata={"description": "Lines to order; without it the cart is ordered and emptied."},
+    )
+    shipping_address = Text(allow_none=True, validate=validate.Length(max=500))
+    customer_id = StrictInteger(
+        validate=BOOK_ID, metadata={"description": "Admins only: the customer the order is placed for."}
+    )
+
+    @validates("items")
+    def _distinct_books(self, items, **kwargs):
+        ids = [line["book_id"] for line in items]
+        if len(ids) != len(set(ids)):
+            raise ValidationError("Each book may appear only once; put the total in its quantity.")
+
+
+class PurchaseSchema(StrictSchema):
+    book_id = StrictInteger(required=True, validate=BOOK_ID)
+    quantity = StrictInteger(load_default=1, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
+    shipping_address = Text(allow_none=True, validate=validate.Length(max=500))
+
+
+class StatusChangeSchema(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+
+
+class OrderItemSchema(Schema):
+    book_id = fields.Integer()
+    title = fields.String()
+    unit_price = fields.Decimal(places=2, as_string=True, metadata={"example": "12.50"})
+    quantity = fields.Integer()
+    line_total = fields.Decimal(places=2, as_string=True, metadata={"example": "25.00"})
+
+
+class StatusEntrySchema(Schema):
+    status = fields.String()
+    at = UTCDateTime()
+
+
+class OrderSchema(Schema):
+    id = fields.Integer()
+    customer_id = fields.Integer(allow_none=True)
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    items = fields.List(fields.Nested(OrderItemSchema))
+    total = fields.Decimal(places=2, as_string=True, metadata={"example": "25.00"})
+    shipping_address = fields.String(allow_none=True)
+    created_at = UTCDateTime()
+    expected_delivery_date = fields.Date(allow_none=True)
+    status_history = fields.List(fields.Nested(StatusEntrySchema))
+
+
+class TrackingSchema(Schema):
+    order_id = fields.Integer()
+    status = fields.String()
+    placed_at = UTCDateTime()
+    expected_delivery_date = fields.Date(allow_none=True)
+    history = fields.List(fields.Nested(StatusEntrySchema))
+
+
+class ShortageSchema(Schema):
+    book_id = fields.Integer()
+    requested = fields.Integer()
+    available = fields.Integer()
+
+
+class OrderListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    customer_id = fields.Integer(validate=BOOK_ID, metadata={"description": "Admins only."})
+    from_ = fields.Date(data_key="from", metadata={"description": "Placed on or after this UTC date."})
+    to = fields.Date(metadata={"description": "Placed on or before this UTC date."})
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("Must not be after `to`.", field_name="from")
+
+
+class CustomerOrdersArgs(PageArgs, QuerySchema):
+    pass
+
+
+class PurchaseLineSchema(Schema):
+    order_id = fields.Integer()
+    book_id = fields.Integer()
+    title = fields.String()
+    price = fields.Decimal(places=2, as_string=True, metadata={"description": "The unit price paid."})
+    quantity = fields.Integer()
+    purchased_at = UTCDateTime()

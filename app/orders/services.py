@@ -1,0 +1,412 @@
+"""Orders: placement that never oversells, idempotent retries, the status flow, cancellation.
+
+Every use case is one transaction. Stock is taken with a conditional
+`UPDATE books SET stock = stock - n WHERE id = ? AND stock >= n`, in book id order, and the
+rowcount decides; the CHECK (stock >= 0) on the table is only the backstop.
+"""
+
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import selectinload
+
+from app.auth import ROLE_ADMIN
+from app.books.models import Book
+from app.cart.models import CartItem
+from app.customers.models import Customer
+from app.customers.services import register_delete_guard
+from app.errors import (
+    TYPE_ILLEGAL_TRANSITION,
+    TYPE_OUT_OF_STOCK,
+    BadRequest,
+    Conflict,
+    NotFound,
+    ServiceUnavailable,
+)
+from app.extensions import db
+from app.fields import utcnow
+from app.orders.models import (
+    CANCELLABLE,
+    CANCELLED,
+    IN_PROGRESS,
+    PENDING,
+    SHIPPED,
+    TRANSITIONS,
+    IdempotencyKey,
+    Order,
+    OrderItem,
+    OrderStatusChange,
+)
+from app.pagination import paginate
+
+log = logging.getLogger(__name__)
+
+CENT = Decimal("0.01")
+MAX_RETRIES = 3
+LOCK_ERRORS = {1205, 1213}  # lock wait timeout, deadlock
+
+
+# --- transactions that survive deadlocks --------------------------------------------------------
+
+
+def _lock_error(err: OperationalError) -> bool:
+    args = getattr(err.orig, "args", ())
+    if args and args[0] in LOCK_ERRORS:
+        return True
+    return "database is locked" in str(err.orig).lower()
+
+
+def run_transaction(work: Callable, *args, **kwargs):
+    """Run `work` (which commits) and retry it on a deadlock or lock wait timeout, then 503."""
+    for attempt in range(MAX_RETRIES + 1):
+        try:
+            return work(*args, **kwargs)
+        except OperationalError as err:
+            db.session.rollback()
+            if not _lock_error(err):
+                raise
+            if attempt == MAX_RETRIES:
+                log.warning("giving up after %d lock conflicts in %s", attempt + 1, work.__name__)
+                raise ServiceUnavailable(
+                    "The store is busy with conflicting orders; retry shortly.", retry_after=1
+                ) from err
+            time.sleep(random.uniform(0.005, 0.02) * (2**attempt))
+    raise AssertionError("unreachable")
+
+
+# --- ownership -----------------------------------------------------------------------------------
+
+
+def _order_query():
+    return select(Order).options(selectinload(Order.items), selectinload(Order.status_history))
+
+
+def get_order_for(actor, order_id: int) -> Order:
+    """The order if the caller may see it (its own, or any for an admin); else 404."""
+    order = db.session.execute(_order_query().where(Order.id == order_id)).scalar_one_or_none()
+    if order is None or (actor.role != ROLE_ADMIN and order.customer_id != actor.customer_id):
+        raise NotFound(f"Order {order_id} not found.")
+    return order
+
+
+def _reload(order_id: int) -> Order:
+    db.session.expire_all()
+    return db.session.execute(_order_query().where(Order.id == order_id)).scalar_one()
+
+
+# --- placing -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Idempotency:
+    account_id: int
+    endpoint: str
+    key: str
+    request_hash: str
+
+
+@dataclass
+class Placed:
+    status: int
+    body: dict
+    order_id: int
+    replayed: bool
+
+
+class _KeyTaken(Exception):
+    pass
+
+
+def request_fingerprint(path: str, args: dict) -> str:
+    canonical = json.dumps({"path": path, "body": args}, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _stored(idem: Idempotency) -> IdempotencyKey | None:
+    return db.session.execute(
+        select(IdempotencyKey).where(
+            IdempotencyKey.account_id == idem.account_id,
+            IdempotencyKey.endpoint == idem.endpoint,
+            IdempotencyKey.key == idem.key,
+        )
+    ).scalar_one_or_none()
+
+
+def _replay(row: IdempotencyKey, idem: Idempotency) -> Placed:
+    if row.request_hash != idem.request_hash:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different request body.",
+            errors={"Idempotency-Key": ["Already used with a different request."]},
+        )
+    body = json.loads(row.response_body)
+    db.session.commit()
+    return Placed(status=row.response_status, body=body, order_id=row.order_id, replayed=True)
+
+
+def place_order(
+    customer_id: int,
+    lines: list[dict] | None,
+    shipping_address: str | None,
+    render: Callable[[Order], dict],
+    idem: Idempotency | None = None,
+) -> Placed:
+    """Place an order for `lines` ([{book_id, quantity}]) or, when None, for the whole cart."""
+    if idem is not None:
+        row = _stored(idem)
+        if row is not None:
+            return _replay(row, idem)
+        db.session.rollback()
+    try:
+        return run_transaction(_place, customer_id, lines, shipping_address, render, idem)
+    except _KeyTaken:
+        db.session.rollback()
+        row = _stored(idem)
+        if row is None:  # the other request failed and stored nothing: place it ourselves
+            return run_transaction(_place, customer_id, lines, shipping_address, render, idem)
+        return _replay(row, idem)
+
+
+def _place(customer_id, lines, shipping_address, render, idem) -> Placed:
+    key_row = None
+    if idem is not None:
+        # First statement of the transaction: a concurrent twin waits here on the unique index.
+        key_row = IdempotencyKey(
+            account_id=idem.account_id, endpoint=idem.endpoint, key=idem.key, request_hash=idem.request_hash
+        )
+        db.session.add(key_row)
+        try:
+            db.session.flush()
+        except IntegrityError as err:
+            raise _KeyTaken() from err
+
+    from_cart = lines is None
+    if from_cart:
+        cart = db.session.execute(
+            select(CartItem.book_id, CartItem.quantity)
+            .where(CartItem.customer_id == customer_id)
+            .order_by(CartItem.book_id)
+            .with_for_update()
+        ).all()
+        if not cart:
+            raise BadRequest(
+                "The cart is empty: add books to it or send `items`.", errors={"items": ["The cart is empty."]}
+            )
+        lines = [{"book_id": row.book_id, "quantity": row.quantity} for row in cart]
+    wanted = sorted((line["book_id"], line["quantity"]) for line in lines)
+
+    short = []
+    for book_id, quantity in wanted:  # id order: two orders never wait on each other in a cycle
+        taken = db.session.execute(
+            update(Book)
+            .where(Book.id == book_id, Book.is_retired.is_(False), Book.stock >= quantity)
+            .values(stock=Book.stock - quantity, units_sold=Book.units_sold + quantity)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken != 1:
+            short.append((book_id, quantity))
+    if short:
+        _refuse_short(short)
+
+    ids = [book_id for book_id, _ in wanted]
+    books = {row.id: row for row in db.session.execute(select(Book.id, Book.title, Book.price).where(Book.id.in_(ids)))}
+    now = utcnow()
+    order = Order(
+        customer_id=customer_id,
+        status=PENDING,
+        shipping_address=shipping_address,
+        created_at=now,
+        updated_at=now,
+        expected_delivery_date=now.date() + timedelta(days=current_app.config["PROCESSING_DAYS"]),
+        total=Decimal("0.00"),
+    )
+    total = Decimal("0.00")
+    for book_id, quantity in wanted:
+        book = books[book_id]
+        line_total = (book.price * quantity).quantize(CENT)
+        total += line_total
+        order.items.append(
+            OrderItem(
+                book_id=book_id, title=book.title, unit_price=book.price, quantity=quantity, line_total=line_total
+            )
+        )
+    order.total = total
+    order.status_history.append(OrderStatusChange(status=PENDING, at=now))
+    db.session.add(order)
+    if from_cart:
+        db.session.execute(
+            delete(CartItem).where(CartItem.customer_id == customer_id, CartItem.book_id.in_(ids)),
+            execution_options={"synchronize_session": False},
+        )
+    db.session.flush()
+    body = render(order)
+    if key_row is not None:
+        key_row.response_status = 201
+        key_row.response_body = json.dumps(body, default=str)
+        key_row.order_id = order.id
+    db.session.commit()
+    return Placed(status=201, body=body, order_id=order.id, replayed=False)
+
+
+def _refuse_short(short: list[tuple[int, int]]):
+    ids = [book_id for book_id, _ in short]
+    stock = dict(
+        db.session.execute(select(Book.id, Book.stock).where(Book.id.in_(ids), Book.is_retired.is_(False))).all()
+    )
+    db.session.rollback()
+    shortages = [{"book_id": b, "requested": q, "available": stock.get(b, 0)} for b, q in short]
+    raise Conflict(
+        "Not enough stock for: "
+        + ", ".join(f"book {s['book_id']} ({s['available']} of {s['requested']})" for s in shortages)
+        + ". Nothing was ordered.",
+        type=TYPE_OUT_OF_STOCK,
+        title="Not enough stock",
+        shortages=shortages,
+    )
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def list_orders(actor, args: dict, customer_id: int | None = None):
+    stmt = _order_query()
+    count = select(func.count(Order.id))
+    conditions = []
+    if customer_id is not None:
+        conditions.append(Order.customer_id == customer_id)
+    if args.get("status"):
+        conditions.append(Order.status == args["status"])
+    if args.get("from_"):
+        conditions.append(Order.created_at >= args["from_"])
+    if args.get("to"):
+        conditions.append(Order.created_at < args["to"] + timedelta(days=1))
+    if conditions:
+        stmt, count = stmt.where(*conditions), count.where(*conditions)
+    return paginate(stmt.order_by(Order.created_at.desc(), Order.id.desc()), args, count_stmt=count)
+
+
+def purchase_history(customer_id: int, limit: int = 100) -> list[dict]:
+    rows = db.session.execute(
+        select(
+            OrderItem.order_id,
+            OrderItem.book_id,
+            OrderItem.title,
+            OrderItem.unit_price,
+            OrderItem.quantity,
+            Order.created_at,
+        )
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(Order.customer_id == customer_id, Order.status != CANCELLED)
+        .order_by(Order.created_at.desc(), Order.id.desc(), OrderItem.book_id)
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "order_id": r.order_id,
+            "book_id": r.book_id,
+            "title": r.title,
+            "price": r.unit_price,
+            "quantity": r.quantity,
+            "purchased_at": r.created_at,
+        }
+        for r in rows
+    ]
+
+
+# --- status flow ---------------------------------------------------------------------------------
+
+
+def _illegal(order_id: int, current: str, wanted: str) -> Conflict:
+    allowed = sorted(TRANSITIONS[current])
+    return Conflict(
+        f"Order {order_id} is {current}; it cannot become {wanted}."
+        + (f" Allowed: {', '.join(allowed)}." if allowed else " It is final."),
+        type=TYPE_ILLEGAL_TRANSITION,
+        title="Illegal status change",
+        current_status=current,
+        allowed=allowed,
+    )
+
+
+def cancel(order: Order) -> Order:
+    return run_transaction(_cancel, order.id)
+
+
+def _cancel(order_id: int) -> Order:
+    now = utcnow()
+    changed = db.session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status.in_(CANCELLABLE))
+        .values(status=CANCELLED, updated_at=now, expected_delivery_date=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:  # someone else moved it first (or it was never cancellable)
+        current = db.session.execute(select(Order.status).where(Order.id == order_id)).scalar_one()
+        db.session.rollback()
+        raise _illegal(order_id, current, CANCELLED)
+    items = db.session.execute(
+        select(OrderItem.book_id, OrderItem.quantity).where(OrderItem.order_id == order_id).order_by(OrderItem.book_id)
+    ).all()
+    for item in items:
+        db.session.execute(
+            update(Book)
+            .where(Book.id == item.book_id)
+            .values(stock=Book.stock + item.quantity, units_sold=Book.units_sold - item.quantity)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.add(OrderStatusChange(order_id=order_id, status=CANCELLED, at=now))
+    db.session.commit()
+    return _reload(order_id)
+
+
+def change_status(order: Order, wanted: str) -> Order:
+    if wanted not in TRANSITIONS[order.status]:
+        raise _illegal(order.id, order.status, wanted)
+    if wanted == CANCELLED:
+        return cancel(order)
+    return run_transaction(_advance, order.id, order.status, wanted)
+
+
+def _advance(order_id: int, current: str, wanted: str) -> Order:
+    now = utcnow()
+    values = {"status": wanted, "updated_at": now}
+    if wanted == SHIPPED:
+        values["shipped_at"] = now
+        values["expected_delivery_date"] = now.date() + timedelta(days=current_app.config["SHIPPING_DAYS"])
+    changed = db.session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == current)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        now_status = db.session.execute(select(Order.status).where(Order.id == order_id)).scalar_one()
+        db.session.rollback()
+        raise _illegal(order_id, now_status, wanted)
+    db.session.add(OrderStatusChange(order_id=order_id, status=wanted, at=now))
+    db.session.commit()
+    return _reload(order_id)
+
+
+# --- customers -----------------------------------------------------------------------------------
+
+
+@register_delete_guard
+def _no_order_in_progress(customer: Customer) -> None:
+    busy = db.session.execute(
+        select(func.count(Order.id)).where(Order.customer_id == customer.id, Order.status.in_(IN_PROGRESS))
+    ).scalar_one()
+    if busy:
+        raise Conflict(
+            f"Customer {customer.id} has {busy} order(s) in progress (pending, paid or shipped); "
+            "cancel or deliver them first."
+        )
