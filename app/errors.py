@@ -62,11 +62,24 @@ class APIError(Exception):
     type = TYPE_BLANK
     title = None
 
-    def __init__(self, detail: str | None = None, *, errors: dict | None = None, headers: dict | None = None, **extra):
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: dict | None = None,
+        headers: dict | None = None,
+        type: str | None = None,
+        title: str | None = None,
+        **extra,
+    ):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
+        if type is not None:
+            self.type = type
+        if title is not None:
+            self.title = title
         self.extra = extra
 
 

@@ -6,7 +6,7 @@ from app.accounts.routes import register_limit
 from app.api import Blueprint
 from app.auth import ADMIN, AUTHENTICATED, public, requires
 from app.customers import services
-from app.customers.schemas import CustomerCreateSchema, CustomerFieldsSchema, CustomerListArgs, CustomerSchema, CustomerWithAccountSchema
+from app.customers.schemas import CustomerCreateSchema, CustomerDetailSchema, CustomerFieldsSchema, CustomerListArgs, CustomerSchema, CustomerWithAccountSchema
 from app.pagination import page_schema
 
 blp = Blueprint("customers", __name__, url_prefix="/customers", description="Customer records.")
@@ -36,11 +36,15 @@ def create_customer(data):
 
 @blp.get("/<int:customer_id>")
 @requires(AUTHENTICATED)
-@blp.response(200, CustomerSchema)
+@blp.response(200, CustomerDetailSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_customer(customer_id):
-    """One customer (self or admin)"""
-    return services.get_customer_for(current_user, customer_id)
+    """One customer with its purchase history (self or admin)"""
+    from app.orders.services import purchase_history
+
+    customer = services.get_customer_for(current_user, customer_id)
+    customer.purchase_history = purchase_history(customer.id)
+    return customer
 
 
 @blp.put("/<int:customer_id>")

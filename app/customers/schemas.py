@@ -1,8 +1,8 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from app.extensions import ma
 from app.customers.models import Customer
-from app.fields import Email, NonBlank, Password, Phone, QuerySchema, StrictSchema, Text, UTCDateTime
+from app.extensions import ma
+from app.fields import Email, NonBlank, Password, Phone, StrictSchema, Text, Username, UTCDateTime
 from app.pagination import PageArgs
 
 
@@ -28,7 +28,7 @@ class CustomerFieldsSchema(StrictSchema):
 
 
 class CustomerCreateSchema(CustomerFieldsSchema):
-    username = Text(metadata={"description": "With `password`, also makes the login account."})
+    username = Username(metadata={"description": "With `password`, also makes the login account."})
     password = Password()
 
     @validates_schema
@@ -44,3 +44,11 @@ class CustomerListArgs(PageArgs):
 
 class CustomerWithAccountSchema(CustomerSchema):
     account = fields.Nested("AccountSchema", allow_none=True, dump_only=True)
+
+
+class CustomerDetailSchema(CustomerSchema):
+    purchase_history = fields.List(
+        fields.Nested("PurchaseLineSchema"),
+        metadata={"description": "Books bought, newest first (the 100 most recent lines; cancelled orders left out). "
+                                 "Every order is at /customers/{id}/orders."},
+    )
