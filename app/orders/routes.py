@@ -8,10 +8,10 @@ from marshmallow import validate
 from app.api import Blueprint
 from app.auth import ADMIN, AUTHENTICATED, ROLE_ADMIN, requires
 from app.cart.services import customer_id_of
+from app.customers.models import Customer
 from app.customers.services import get_customer_for
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.customers.models import Customer
 from app.orders import services
 from app.orders.schemas import (
     CustomerOrdersArgs,
