@@ -62,15 +62,23 @@ class Email(Text):
         return super()._deserialize(value, attr, data, **kwargs).lower()
 
 
+USERNAME_RE = re.compile(r"^[A-Za-z0-9._-]{3,50}$")
+
+
+def Username(**kwargs) -> Text:
+    """3 to 50 of letters, digits, `.`, `_`, `-` (no `@`: a login name with `@` is taken for an email)."""
+    return Text(
+        validate=validate.Regexp(USERNAME_RE, error="3 to 50 letters, digits, dots, underscores or hyphens."), **kwargs
+    )
+
+
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{7,20}$")
 
 
 def Phone(**kwargs) -> Text:
     return Text(
         allow_none=True,
-        validate=validate.Regexp(
-            PHONE_RE, error="Must be 7 to 20 characters of digits, spaces and + - ( )."
-        ),
+        validate=validate.Regexp(PHONE_RE, error="Must be 7 to 20 characters of digits, spaces and + - ( )."),
         **kwargs,
     )
 

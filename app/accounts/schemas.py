@@ -1,14 +1,10 @@
 from marshmallow import fields, validate
 
+from app.accounts.models import Account
 from app.auth import ROLES
 from app.customers.schemas import CustomerSchema
 from app.extensions import ma
-from app.accounts.models import Account
-from app.fields import Email, NonBlank, Password, Phone, StrictInteger, StrictSchema, Text, UTCDateTime
-
-USERNAME = validate.Regexp(
-    r"^[A-Za-z0-9._-]{3,50}$", error="3 to 50 letters, digits, dots, underscores or hyphens."
-)
+from app.fields import Email, NonBlank, Password, Phone, StrictInteger, StrictSchema, Text, Username, UTCDateTime
 
 
 class StrictBoolean(fields.Boolean):
@@ -38,10 +34,6 @@ class AccountDetailSchema(AccountSchema):
     customer = fields.Nested(CustomerSchema, allow_none=True)
 
 
-def Username(**kwargs):
-    return Text(validate=USERNAME, **kwargs)
-
-
 class RegisterSchema(StrictSchema):
     name = NonBlank(120, required=True)
     email = Email(required=True)
@@ -56,8 +48,11 @@ class RegisterResultSchema(ma.Schema):
 
 
 class LoginSchema(StrictSchema):
-    username = Text(required=True, validate=validate.Length(min=1, max=254),
-                    metadata={"description": "The username or the customer's email."})
+    username = Text(
+        required=True,
+        validate=validate.Length(min=1, max=254),
+        metadata={"description": "The username or the customer's email."},
+    )
     password = Password(required=True, check_length=False)
 
 
@@ -102,7 +97,8 @@ class AccountUpdateSchema(StrictSchema):
 
     username = Username(required=True)
     password = Password()
-    current_password = Password(check_length=False,
-                                metadata={"description": "Required when changing your own password."})
+    current_password = Password(
+        check_length=False, metadata={"description": "Required when changing your own password."}
+    )
     role = fields.String(validate=validate.OneOf(ROLES))
     is_active = StrictBoolean()
