@@ -1,0 +1,72 @@
+"""The catalogue table.
+
+Every list the API offers is a filter plus a sort with `id` as tie-break; each has an index
+that starts with `is_retired` (always `= 0` in the catalogue) so one index range answers
+filter + order + LIMIT without a sort or a scan. `units_sold` is maintained by the orders code
+so `sort=popularity` needs no scan of order lines. MySQL/MariaDB also get a FULLTEXT index
+over the searchable columns (created on that dialect only).
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, Index, Integer, Numeric, SmallInteger, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.fields import utcnow
+
+TITLE_MAX = 255
+AUTHOR_MAX = 255
+GENRE_MAX = 50
+DESCRIPTION_MAX = 10_000
+ISBN_MAX = 13
+MAX_STOCK = 1_000_000_000  # fits INT with room for a restock
+FULLTEXT_COLUMNS = ("title", "author", "description", "isbn")
+FULLTEXT_INDEX = "ft_books_search"
+
+# Sort keys offered by GET /books and the column behind each.
+SORT_COLUMNS = ("title", "author", "price", "created_at", "units_sold")
+
+
+def _sort_indexes():
+    """(is_retired, key, id) for every sort, and (is_retired, genre, key, id) for genre + every sort."""
+    indexes = []
+    for key in SORT_COLUMNS:
+        indexes.append(Index(f"ix_books_live_{key}", "is_retired", key, "id"))
+        indexes.append(Index(f"ix_books_live_genre_{key}", "is_retired", "genre", key, "id"))
+    return tuple(indexes)
+
+
+class Book(db.Model):
+    __tablename__ = "books"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_non_negative"),
+        CheckConstraint("units_sold >= 0", name="units_sold_non_negative"),
+        CheckConstraint("price > 0", name="price_positive"),
+        *_sort_indexes(),
+        Index(FULLTEXT_INDEX, *FULLTEXT_COLUMNS, mysql_prefix="FULLTEXT").ddl_if(dialect="mysql"),
+        {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    author: Mapped[str] = mapped_column(String(AUTHOR_MAX))
+    genre: Mapped[str | None] = mapped_column(String(GENRE_MAX))
+    description: Mapped[str | None] = mapped_column(Text)
+    # Stored normalised as ISBN-13 (digits only); unique when present (NULLs do not collide).
+    isbn: Mapped[str | None] = mapped_column(String(ISBN_MAX), unique=True)
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    stock: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    published_year: Mapped[int | None] = mapped_column(SmallInteger)
+    is_retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    units_sold: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
+
+    def __repr__(self) -> str:
+        return f"<Book {self.id} {self.title!r}>"

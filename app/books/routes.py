@@ -1,0 +1,92 @@
+"""HTTP for the catalogue: public browse, search and read; admin writes and stock."""
+
+from app.api import Blueprint
+from app.auth import ADMIN, public, requires
+from app.books import (
+    seed,  # noqa: F401  (registers the catalogue with `flask seed`)
+    services,
+)
+from app.books.schemas import BookListArgs, BookPageSchema, BookSchema, BookWriteSchema, RestockSchema, StockSchema
+
+blp = Blueprint("books", __name__, url_prefix="/books", description="The catalogue: browse, search, stock.")
+
+
+@blp.get("")
+@public
+@blp.arguments(BookListArgs, location="query")
+@blp.response(200, BookPageSchema)
+def list_books(args):
+    """Browse and search the catalogue (page or cursor paging)"""
+    return services.list_books(args)
+
+
+@blp.post("")
+@requires(ADMIN)
+@blp.arguments(BookWriteSchema)
+@blp.response(201, BookSchema)
+@blp.alt_response(409, response="CONFLICT")
+def create_book(data):
+    """Add a book (admin)"""
+    book = services.create_book(data)
+    return book, 201, {"Location": f"/books/{book.id}"}
+
+
+@blp.get("/<int:book_id>")
+@public
+@blp.response(200, BookSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_book(book_id):
+    """One book; a retired book is 404"""
+    return services.read_book(book_id)
+
+
+@blp.put("/<int:book_id>")
+@requires(ADMIN)
+@blp.arguments(BookWriteSchema)
+@blp.response(200, BookSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def replace_book(data, book_id):
+    """Replace a book's fields; optional ones left out are cleared, stock is kept unless given (admin)"""
+    return services.update_book(book_id, data, replace=True)
+
+
+@blp.patch("/<int:book_id>")
+@requires(ADMIN)
+@blp.arguments(BookWriteSchema(partial=True))
+@blp.response(200, BookSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def update_book(data, book_id):
+    """Change some fields of a book (admin)"""
+    return services.update_book(book_id, data, replace=False)
+
+
+@blp.delete("/<int:book_id>")
+@requires(ADMIN)
+@blp.response(204)
+@blp.alt_response(404, response="NOT_FOUND")
+def delete_book(book_id):
+    """Delete a book; one ever ordered or in a cart is retired instead (admin)"""
+    services.delete_book(book_id)
+    return ""
+
+
+@blp.put("/<int:book_id>/stock")
+@requires(ADMIN)
+@blp.arguments(StockSchema)
+@blp.response(200, BookSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def set_stock(data, book_id):
+    """Set the number of copies in stock (admin)"""
+    return services.set_stock(book_id, data["stock"])
+
+
+@blp.post("/<int:book_id>/restock")
+@requires(ADMIN)
+@blp.arguments(RestockSchema)
+@blp.response(200, BookSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def restock(data, book_id):
+    """Add copies to the stock (admin)"""
+    return services.restock(book_id, data["quantity"])

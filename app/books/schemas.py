@@ -1,0 +1,179 @@
+"""Shapes of a book, its write bodies and the catalogue query string."""
+
+import re
+from decimal import Decimal
+
+import marshmallow as ma
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from app.books.models import AUTHOR_MAX, DESCRIPTION_MAX, GENRE_MAX, MAX_STOCK, TITLE_MAX
+from app.fields import Money, NonBlank, QuerySchema, StrictInteger, StrictSchema, Text, UTCDateTime, utctoday
+from app.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+
+SORT_KEYS = ("title", "author", "price", "created_at", "popularity")
+SORTS = SORT_KEYS + tuple("-" + key for key in SORT_KEYS)
+MIN_YEAR = 1000
+YEAR_AHEAD = 2  # announced titles may carry next year's (or the one after) date
+
+_ISBN_CHARS = re.compile(r"[\s-]")
+
+
+def isbn10_to_13(isbn10: str) -> str:
+    core = "978" + isbn10[:9]
+    return core + isbn13_check_digit(core)
+
+
+def isbn13_check_digit(first12: str) -> str:
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return str((10 - total % 10) % 10)
+
+
+def isbn10_valid(value: str) -> bool:
+    if not re.fullmatch(r"[0-9]{9}[0-9X]", value):
+        return False
+    total = sum((10 - i) * (10 if ch == "X" else int(ch)) for i, ch in enumerate(value))
+    return total % 11 == 0
+
+
+def isbn13_valid(value: str) -> bool:
+    return bool(re.fullmatch(r"97[89][0-9]{10}", value)) and isbn13_check_digit(value[:12]) == value[12]
+
+
+def normalise_isbn(raw: str) -> str | None:
+    """ISBN-10 or ISBN-13 (hyphens and spaces allowed) → ISBN-13 digits; None when invalid."""
+    value = _ISBN_CHARS.sub("", raw).upper()
+    if len(value) == 10 and isbn10_valid(value):
+        return isbn10_to_13(value)
+    if len(value) == 13 and isbn13_valid(value):
+        return value
+    return None
+
+
+class Isbn(Text):
+    """ISBN-10 or ISBN-13, checksum verified, stored and returned as the 13 digits."""
+
+    default_error_messages = {"isbn": "Not a valid ISBN-10 or ISBN-13 (check digit included)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if len(value) > 20:
+            raise self.make_error("isbn")
+        normalised = normalise_isbn(value)
+        if normalised is None:
+            raise self.make_error("isbn")
+        return normalised
+
+
+class PublishedYear(StrictInteger):
+    default_error_messages = {"year": "Must be a year between {min} and {max}."}
+
+    def _validated(self, value):
+        value = super()._validated(value)
+        latest = utctoday().year + YEAR_AHEAD
+        if not MIN_YEAR <= value <= latest:
+            raise self.make_error("year", min=MIN_YEAR, max=latest)
+        return value
+
+
+def StockCount(**kwargs) -> StrictInteger:
+    return StrictInteger(validate=validate.Range(min=0, max=MAX_STOCK), **kwargs)
+
+
+class BookSchema(ma.Schema):
+    """A book as the API shows it."""
+
+    id = fields.Integer(dump_only=True)
+    title = fields.String()
+    author = fields.String()
+    genre = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    isbn = fields.String(allow_none=True, metadata={"description": "ISBN-13, digits only.", "example": "9780141439518"})
+    price = Money()
+    stock = fields.Integer(metadata={"description": "Copies available."})
+    in_stock = fields.Function(lambda book: book.stock > 0, dump_only=True, metadata={"type": "boolean"})
+    published_year = fields.Integer(allow_none=True)
+    created_at = UTCDateTime(dump_only=True)
+    updated_at = UTCDateTime(dump_only=True)
+
+
+class BookPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(BookSchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer(metadata={"description": "Matching books (may lag writes by a few seconds)."})
+    pages = fields.Integer()
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "Pass as `cursor` to fetch the next page at constant cost; null on the last page."},
+    )
+
+
+class BookWriteSchema(StrictSchema):
+    """POST (stock defaults to 0), PUT (full replace; stock kept unless given), PATCH (partial)."""
+
+    title = NonBlank(TITLE_MAX, required=True)
+    author = NonBlank(AUTHOR_MAX, required=True)
+    price = Money(required=True)
+    stock = StockCount(metadata={"description": "Copies available (POST: 0 when omitted; PUT: kept when omitted)."})
+    genre = Text(allow_none=True, validate=validate.Length(min=1, max=GENRE_MAX))
+    description = Text(allow_none=True, validate=validate.Length(min=1, max=DESCRIPTION_MAX))
+    isbn = Isbn(allow_none=True, metadata={"description": "ISBN-10 or ISBN-13; hyphens allowed; stored as ISBN-13."})
+    published_year = PublishedYear(allow_none=True)
+
+
+class StockSchema(StrictSchema):
+    stock = StockCount(required=True)
+
+
+class RestockSchema(StrictSchema):
+    quantity = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_STOCK))
+
+
+class QueryBoolean(fields.Boolean):
+    truthy = {"true"}
+    falsy = {"false"}
+    default_error_messages = {"invalid": "Must be true or false."}
+
+
+class QueryMoney(Money):
+    """A price bound in a query string: ≥ 0, at most two decimals."""
+
+    def __init__(self, **kwargs):
+        super().__init__(positive=False, validate=validate.Range(min=Decimal(0), error="Must be 0 or more."), **kwargs)
+
+
+class BookListArgs(QuerySchema):
+    q = Text(
+        validate=validate.Length(max=200),
+        metadata={"description": "Words that must all appear in the title, author, description or ISBN."},
+    )
+    author = Text(validate=validate.Length(max=AUTHOR_MAX), metadata={"description": "Substring of the author."})
+    genre = Text(validate=validate.Length(max=GENRE_MAX), metadata={"description": "Exact genre (any case)."})
+    min_price = QueryMoney()
+    max_price = QueryMoney()
+    in_stock = QueryBoolean(metadata={"description": "`true`: stock > 0; `false`: sold out."})
+    sort = fields.String(
+        load_default="title",
+        validate=validate.OneOf(SORTS),
+        metadata={"description": "A key, `-key` for descending; ties are broken by id. `popularity` is units sold."},
+    )
+    page = fields.Integer(
+        validate=validate.Range(min=1, max=10_000_000), metadata={"description": "From 1 (default 1)."}
+    )
+    per_page = fields.Integer(
+        load_default=DEFAULT_PER_PAGE,
+        validate=validate.Range(min=1, max=MAX_PER_PAGE),
+        metadata={"description": f"Items per page, 1 to {MAX_PER_PAGE}."},
+    )
+    cursor = Text(
+        validate=validate.Length(min=1, max=2048),
+        metadata={"description": "`next_cursor` of the previous page (instead of `page`)."},
+    )
+
+    @validates_schema
+    def _consistent(self, data, **kwargs):
+        if "cursor" in data and "page" in data:
+            raise ValidationError("Use either cursor or page, not both.", field_name="cursor")
+        low, high = data.get("min_price"), data.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise ValidationError("Must not be less than min_price.", field_name="max_price")
