@@ -121,6 +121,8 @@ class Config:
 
     PROCESSING_DAYS = env_int("PROCESSING_DAYS", 5)
     SHIPPING_DAYS = env_int("SHIPPING_DAYS", 3)
+    # Seconds a catalogue count or page boundary is reused by a server process (0: never).
+    BOOKS_LIST_CACHE_SECONDS = env_int("BOOKS_LIST_CACHE_SECONDS", 10)
 
     # OpenAPI document (flask-smorest) and the offline Swagger UI.
     API_TITLE = "Bookstore API"
@@ -148,6 +150,7 @@ class TestingConfig(Config):
     JWT_SECRET_KEY = "test-jwt-secret-key-" + "y" * 32
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
+    BOOKS_LIST_CACHE_SECONDS = 0
 
 
 class ProductionConfig(Config):
