@@ -72,7 +72,7 @@ def Username(**kwargs) -> Text:
     )
 
 
-PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{7,20}$")
+PHONE_RE = re.compile(r"^(?=.{7,20}$)\+?[0-9 ()\-]+$")  # 7 to 20 characters, the + included
 
 
 def Phone(**kwargs) -> Text:
