@@ -119,6 +119,9 @@ class Config:
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 
+    # Stored Idempotency-Key answers are kept this long (never less than 24) before `flask purge-expired`.
+    IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48)
+
     PROCESSING_DAYS = env_int("PROCESSING_DAYS", 5)
     SHIPPING_DAYS = env_int("SHIPPING_DAYS", 3)
     # Seconds a catalogue count or page boundary is reused by a server process (0: never).

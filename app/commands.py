@@ -80,6 +80,17 @@ def seed(books, orders):
     current_app.logger.info("seed finished")
 
 
+@click.command("purge-expired")
+def purge_expired():
+    """Delete revocations of tokens that have expired anyway and idempotency keys past retention."""
+    from app.orders.services import purge_idempotency_keys
+
+    revoked = account_services.purge_expired_revocations()
+    keys = purge_idempotency_keys(current_app.config["IDEMPOTENCY_KEY_TTL_HOURS"])
+    click.echo(f"Removed {revoked} expired token revocation(s) and {keys} idempotency key(s).")
+
+
 def register_commands(app):
     app.cli.add_command(create_admin)
     app.cli.add_command(seed)
+    app.cli.add_command(purge_expired)

@@ -432,3 +432,21 @@ def test_deleting_a_customer_with_an_order_in_progress_is_409(client, customer, 
     assert r.status_code == 204
     kept = client.get(f"/orders/{order_id}", headers=admin_headers).get_json()
     assert kept["customer_id"] is None and kept["status"] == "delivered"
+
+
+def test_purge_expired_keeps_fresh_keys_and_drops_old_ones(app, client, customer_headers, book):
+    from app.orders.models import IdempotencyKey
+
+    a = book(stock=5)
+    place(client, {**customer_headers, "Idempotency-Key": "old"}, [{"book_id": a.id, "quantity": 1}])
+    place(client, {**customer_headers, "Idempotency-Key": "fresh"}, [{"book_id": a.id, "quantity": 1}])
+    old = db.session.query(IdempotencyKey).filter_by(key="old").one()
+    old.created_at = old.created_at - timedelta(hours=app.config["IDEMPOTENCY_KEY_TTL_HOURS"] + 1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["purge-expired"])
+    assert result.exit_code == 0, result.output
+    assert "1 idempotency key" in result.output
+    assert [k.key for k in db.session.query(IdempotencyKey).all()] == ["fresh"]
+    # The purged key is free again: the same request now places a new order.
+    r = place(client, {**customer_headers, "Idempotency-Key": "old"}, [{"book_id": a.id, "quantity": 1}])
+    assert r.status_code == 201 and "Idempotent-Replayed" not in r.headers
