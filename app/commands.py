@@ -34,7 +34,7 @@ def _validated(schema, data: dict) -> dict:
     try:
         return schema.load(data)
     except ValidationError as err:
-        raise click.BadParameter("; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in err.messages.items()))
+        raise click.BadParameter("; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in err.messages.items())) from None
 
 
 @click.command("create-admin")
@@ -47,7 +47,7 @@ def create_admin(username, email, password):
     try:
         account = account_services.create_admin(data["username"], data["email"], data["password"])
     except APIError as err:
-        raise click.ClickException(err.detail or "could not create the admin")
+        raise click.ClickException(err.detail or "could not create the admin") from None
     click.echo(f"Admin {account.username!r} created (account id {account.id}).")
 
 
