@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy import func, insert, select
 
 from app.books.models import FULLTEXT_INDEX, Book
@@ -27,6 +28,7 @@ from app.fields import utcnow
 
 BATCH = 5000
 REBUILD_INDEXES_FROM = 50_000
+DDL_READ_TIMEOUT = 1800  # seconds
 GENERATED_ISBN_PREFIX = "9798"  # generated ISBN-13s: 979-8 + an 8-digit serial + check digit
 
 GENRES = (
@@ -358,10 +360,18 @@ def _alter_indexes(session, indexes, drop_template) -> None:
     # FULLTEXT indexes cannot be added together with others in one statement.
     fulltext = [c for c in clauses if "FULLTEXT" in c]
     rest = [c for c in clauses if "FULLTEXT" not in c]
-    for group in (rest, fulltext):
-        if group:
-            session.execute(sa.text(f"ALTER TABLE books {', '.join(group)}"))
     session.commit()
+    # Building an index over a million rows outlasts the app's read timeout: use a connection of its own.
+    options = current_app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    connect_args = {**options.get("connect_args", {}), "read_timeout": DDL_READ_TIMEOUT}
+    engine = sa.create_engine(session.get_bind().url, poolclass=sa.pool.NullPool, connect_args=connect_args)
+    try:
+        with engine.connect() as conn:
+            for group in (rest, fulltext):
+                if group:
+                    conn.execute(sa.text(f"ALTER TABLE books {', '.join(group)}"))
+    finally:
+        engine.dispose()
 
 
 def load_demo_catalogue(echo=click.echo) -> tuple[int, int]:
