@@ -108,7 +108,9 @@ class Config:
 
     REDIS_URL = os.environ.get("REDIS_URL") or ""
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    # Off: Flask-Limiter would put its window's reset in Retry-After on every response (a 201
+    # said "Retry-After: 3600", a 503's "5" became 60 or 3600). The 429 handler sets its own.
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or "10 per minute"

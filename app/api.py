@@ -2,6 +2,7 @@
 request parser answers 400 (not webargs' 422) on invalid input."""
 
 import http
+import json
 
 import flask_smorest
 from flask_smorest.utils import prepare_response
@@ -17,6 +18,12 @@ RETRY_AFTER_HEADER = {
 
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as exc:  # '[[[[…' deeper than the interpreter's stack: malformed, not a 500
+            raise json.JSONDecodeError("JSON nested too deeply", doc="[", pos=0) from exc
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -28,7 +28,12 @@ accounts_blp = Blueprint("accounts", __name__, url_prefix="/accounts", descripti
 
 
 def _login_key() -> str:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except Exception:  # 413, nesting too deep: the view answers those.
+        # A key function that raises makes Flask-Limiter drop its storage for an empty
+        # in-memory one (every login count reset, Redis abandoned), so it must not raise.
+        body = None
     username = body.get("username") if isinstance(body, dict) else None
     name = username.strip().lower()[:254] if isinstance(username, str) else ""
     return f"login:{request.remote_addr}:{name}"
