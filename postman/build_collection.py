@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import textwrap
 import uuid
@@ -25,40 +26,6 @@ HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "bookstore.postman_collection.json"
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 NAMESPACE = uuid.UUID("5b0f5c1e-8d0c-4a53-9a55-1f0c3b1e7a10")
-
-# Variables the requests set at run time (the environment file holds baseUrl and the demo logins).
-RUNTIME_VARIABLES = [
-    "adminToken",
-    "adminRefreshToken",
-    "adminAccountId",
-    "adminCustomerId",
-    "customerToken",
-    "customerRefreshToken",
-    "customerAccountId",
-    "customerCustomerId",
-    "customerEmail",
-    "badLoginDetail",
-    "newUsername",
-    "newEmail",
-    "newPassword",
-    "newPassword2",
-    "newAccountId",
-    "newCustomerId",
-    "firstToken",
-    "newToken",
-    "newRefreshToken",
-    "staffUsername",
-    "staffPassword",
-    "staffAccountId",
-    "cust1Username",
-    "cust1Email",
-    "cust1Password",
-    "cust1Id",
-    "cust1AccountId",
-    "cust1Token",
-    "cust2Email",
-    "cust2Id",
-]
 
 
 # --- JavaScript snippets --------------------------------------------------------------------------
@@ -224,7 +191,7 @@ def _url(path: str) -> dict:
 def _raw_json(body) -> str:
     """JSON text; a string value "{{=name}}" becomes a bare {{name}} (a number variable)."""
     text = json.dumps(body, indent=2, ensure_ascii=False)
-    return text.replace('"{{=', "{{").replace('=}}"', "}}")
+    return re.sub(r'"\{\{=(\w+)\}\}"', r"{{\1}}", text)
 
 
 def request(
@@ -1196,6 +1163,651 @@ def customers_folder() -> dict:
     )
 
 
+def _today_plus(days_var: str) -> str:
+    """JS expression: today's UTC date plus {{days_var}} days, as YYYY-MM-DD."""
+    return f'new Date(Date.now() + Number(pm.variables.get("{days_var}")) * 86400000).toISOString().slice(0, 10)'
+
+
+def cart_folder() -> dict:
+    line = "pm.response.json().items"
+    make_book = request(
+        "Create a book to shop for (admin)",
+        "POST",
+        "/books",
+        token="adminToken",
+        prerequest=fresh(("cartBookTitle", '"Postman Cart Book " + suffix')),
+        json_body={"title": "{{cartBookTitle}}", "author": "Postman Author", "price": "10.00", "stock": 3},
+        tests=status(201)
+        + "\n"
+        + location("/books/\\d+")
+        + "\n"
+        + test(
+            "3 copies at 10.00, id stored",
+            """
+            const book = pm.response.json();
+            pm.expect(book.price).to.eql("10.00");
+            pm.expect(book.stock).to.eql(3);
+            pm.expect(book.in_stock).to.eql(true);
+            pm.collectionVariables.set("cartBookId", book.id);
+            """,
+        ),
+    )
+    clear = request("Empty the cart (start clean)", "DELETE", "/cart", token="customerToken", tests=no_content())
+    empty = request(
+        "The empty cart",
+        "GET",
+        "/cart",
+        token="customerToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "no lines, zero totals",
+            'pm.expect(pm.response.json()).to.eql({items: [], total_quantity: 0, total: "0.00"});',
+        ),
+    )
+    add2 = request(
+        "Add 2 copies",
+        "POST",
+        "/cart",
+        token="customerToken",
+        json_body={"book_id": "{{=cartBookId}}", "quantity": 2},
+        tests=status(200)
+        + "\n"
+        + test(
+            "one line of 2 at today's price",
+            """
+            const cart = pm.response.json();
+            pm.expect(cart.items).to.have.lengthOf(1);
+            const l = cart.items[0];
+            pm.expect(String(l.book_id)).to.eql(pm.collectionVariables.get("cartBookId"));
+            pm.expect(l.title).to.eql(pm.collectionVariables.get("cartBookTitle"));
+            pm.expect(l.author).to.eql("Postman Author");
+            pm.expect(l.unit_price).to.eql("10.00");
+            pm.expect(l.quantity).to.eql(2);
+            pm.expect(l.line_total).to.eql("20.00");
+            pm.expect(l.available).to.eql(true);
+            pm.expect(cart.total).to.eql("20.00");
+            pm.expect(cart.total_quantity).to.eql(2);
+            """,
+        ),
+    )
+    add1 = request(
+        "Add 1 more (adds to the line)",
+        "POST",
+        "/cart",
+        token="customerToken",
+        json_body={"book_id": "{{=cartBookId}}"},
+        tests=status(200)
+        + "\n"
+        + test(
+            "quantity 3, total 30.00",
+            f"""
+            pm.expect({line}[0].quantity).to.eql(3);
+            pm.expect(pm.response.json().total).to.eql("30.00");
+            """,
+        ),
+    )
+    add_short = request(
+        "Add more than the stock → 409 with shortages",
+        "POST",
+        "/cart",
+        token="customerToken",
+        json_body={"book_id": "{{=cartBookId}}", "quantity": 1},
+        tests=problem(409)
+        + "\n"
+        + test(
+            "insufficient-stock problem naming the book",
+            """
+            const p = pm.response.json();
+            pm.expect(p.type).to.eql("/problems/insufficient-stock");
+            pm.expect(p.shortages).to.have.lengthOf(1);
+            pm.expect(String(p.shortages[0].book_id)).to.eql(pm.collectionVariables.get("cartBookId"));
+            pm.expect(p.shortages[0].requested).to.eql(4);
+            pm.expect(p.shortages[0].available).to.eql(3);
+            """,
+        ),
+    )
+    add_unknown = request(
+        "Add an unknown book → 404",
+        "POST",
+        "/cart",
+        token="customerToken",
+        json_body={"book_id": 99999999},
+        tests=problem(404),
+    )
+    add_fraction = request(
+        "Add 1.5 copies → 400",
+        "POST",
+        "/cart",
+        token="customerToken",
+        json_body={"book_id": "{{=cartBookId}}", "quantity": 1.5},
+        tests=problem(400, "quantity"),
+    )
+    add_price = request(
+        "Add with a price of one's own → 400 (unknown field)",
+        "POST",
+        "/cart",
+        token="customerToken",
+        json_body={"book_id": "{{=cartBookId}}", "price": "0.01"},
+        tests=problem(400, "price"),
+    )
+    set_one = request(
+        "Set the quantity to 1",
+        "PUT",
+        "/cart/{{cartBookId}}",
+        token="customerToken",
+        json_body={"quantity": 1},
+        tests=status(200)
+        + "\n"
+        + test(
+            "quantity 1, total 10.00",
+            f"""
+            pm.expect({line}[0].quantity).to.eql(1);
+            pm.expect(pm.response.json().total).to.eql("10.00");
+            """,
+        ),
+    )
+    anonymous = request("The cart without a token → 401", "GET", "/cart", tests=unauthorized())
+    no_customer_account = request(
+        "An account with no customer record (admin makes one)",
+        "POST",
+        "/accounts",
+        token="adminToken",
+        prerequest=fresh(("loneUsername", '"pm_lone_" + suffix'), ("lonePassword", '"lone-pass-" + suffix')),
+        json_body={"username": "{{loneUsername}}", "password": "{{lonePassword}}"},
+        tests=status(201) + "\n" + test("no customer_id", "pm.expect(pm.response.json().customer_id).to.eql(null);"),
+    )
+    lone_login = request(
+        "Login as that account",
+        "POST",
+        "/login",
+        json_body={"username": "{{loneUsername}}", "password": "{{lonePassword}}"},
+        tests=status(200) + "\n" + store_tokens("lone"),
+    )
+    lone_cart = request(
+        "The cart of an account with no customer → 403", "GET", "/cart", token="loneToken", tests=problem(403)
+    )
+    remove = request(
+        "Remove the line",
+        "DELETE",
+        "/cart/{{cartBookId}}",
+        token="customerToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "the whole cart, now empty",
+            """
+            const cart = pm.response.json();
+            pm.expect(cart.items).to.eql([]);
+            pm.expect(cart.total).to.eql("0.00");
+            """,
+        ),
+    )
+    remove_again = request(
+        "Remove it again → 404", "DELETE", "/cart/{{cartBookId}}", token="customerToken", tests=problem(404)
+    )
+    return folder(
+        "Cart",
+        "The demo customer's cart: adding, stock limits, setting and removing lines, and the failure "
+        "cases. Creates its own book (3 copies at 10.00) as admin.",
+        [
+            make_book,
+            clear,
+            empty,
+            add2,
+            add1,
+            add_short,
+            add_unknown,
+            add_fraction,
+            add_price,
+            set_one,
+            anonymous,
+            no_customer_account,
+            lone_login,
+            lone_cart,
+            remove,
+            remove_again,
+        ],
+    )
+
+
+def orders_folder() -> dict:
+    order_body = "{}"
+    fill_cart = request(
+        "Put 1 copy in the cart",
+        "POST",
+        "/cart",
+        token="customerToken",
+        json_body={"book_id": "{{=cartBookId}}", "quantity": 1},
+        tests=status(200)
+        + "\n"
+        + test(
+            "one copy in the cart",
+            """
+            const cart = pm.response.json();
+            pm.expect(cart.total_quantity).to.eql(1);
+            pm.expect(cart.total).to.eql("10.00");
+            """,
+        ),
+    )
+    place = request(
+        "Order the cart (with an Idempotency-Key)",
+        "POST",
+        "/orders",
+        token="customerToken",
+        prerequest=['pm.collectionVariables.set("orderKey", pm.variables.replaceIn("{{$guid}}"));'],
+        headers={"Idempotency-Key": "{{orderKey}}"},
+        raw=order_body,
+        tests=status(201)
+        + "\n"
+        + location("/orders/\\d+")
+        + "\n"
+        + test(
+            "a pending order at the frozen price, id stored",
+            f"""
+            const order = pm.response.json();
+            pm.expect(order.status).to.eql("pending");
+            pm.expect(String(order.customer_id)).to.eql(pm.collectionVariables.get("customerCustomerId"));
+            pm.expect(order.items).to.have.lengthOf(1);
+            pm.expect(String(order.items[0].book_id)).to.eql(pm.collectionVariables.get("cartBookId"));
+            pm.expect(order.items[0].unit_price).to.eql("10.00");
+            pm.expect(order.items[0].quantity).to.eql(1);
+            pm.expect(order.items[0].line_total).to.eql("10.00");
+            pm.expect(order.total).to.eql("10.00");
+            pm.expect(order.created_at).to.match(/Z$/);
+            pm.expect(order.expected_delivery_date).to.eql({_today_plus("processingDays")});
+            pm.expect(order.status_history).to.have.lengthOf(1);
+            pm.expect(order.status_history[0].status).to.eql("pending");
+            pm.expect(pm.response.headers.get("Idempotent-Replayed")).to.eql(undefined);
+            pm.collectionVariables.set("orderId", order.id);
+            """,
+        ),
+    )
+    cart_emptied = request(
+        "The cart was emptied by the order",
+        "GET",
+        "/cart",
+        token="customerToken",
+        tests=status(200) + "\n" + test("no lines", "pm.expect(pm.response.json().items).to.eql([]);"),
+    )
+    replay = request(
+        "The same request again (same key) → the first answer, replayed",
+        "POST",
+        "/orders",
+        token="customerToken",
+        headers={"Idempotency-Key": "{{orderKey}}"},
+        raw=order_body,
+        tests=status(201)
+        + "\n"
+        + test(
+            "Idempotent-Replayed and the same order",
+            """
+            pm.expect(pm.response.headers.get("Idempotent-Replayed")).to.eql("true");
+            pm.expect(String(pm.response.json().id)).to.eql(pm.collectionVariables.get("orderId"));
+            """,
+        ),
+    )
+    replay_other_body = request(
+        "The same key with another body → 409",
+        "POST",
+        "/orders",
+        token="customerToken",
+        headers={"Idempotency-Key": "{{orderKey}}"},
+        json_body={"items": [{"book_id": "{{=cartBookId}}", "quantity": 1}]},
+        tests=problem(409),
+    )
+    too_many = request(
+        "Order 1000 copies of one line → 400",
+        "POST",
+        "/orders",
+        token="customerToken",
+        json_body={"items": [{"book_id": "{{=cartBookId}}", "quantity": 1000}]},
+        tests=problem(400, "items"),
+    )
+    short = request(
+        "Order more than the stock → 409, nothing ordered",
+        "POST",
+        "/orders",
+        token="customerToken",
+        json_body={"items": [{"book_id": "{{=cartBookId}}", "quantity": 50}]},
+        tests=problem(409)
+        + "\n"
+        + test(
+            "shortages name the book, 2 copies left",
+            """
+            const p = pm.response.json();
+            pm.expect(p.type).to.eql("/problems/insufficient-stock");
+            pm.expect(String(p.shortages[0].book_id)).to.eql(pm.collectionVariables.get("cartBookId"));
+            pm.expect(p.shortages[0].requested).to.eql(50);
+            pm.expect(p.shortages[0].available).to.eql(2);
+            """,
+        ),
+    )
+    empty_cart = request(
+        "Order an empty cart → 400",
+        "POST",
+        "/orders",
+        token="customerToken",
+        raw=order_body,
+        tests=problem(400, "items"),
+    )
+    price_field = request(
+        "Order with a total of one's own → 400 (unknown field)",
+        "POST",
+        "/orders",
+        token="customerToken",
+        json_body={"items": [{"book_id": "{{=cartBookId}}", "quantity": 1}], "total": "0.01"},
+        tests=problem(400, "total"),
+    )
+    my_orders = request(
+        "My orders, newest first",
+        "GET",
+        "/orders",
+        token="customerToken",
+        tests=status(200)
+        + "\n"
+        + envelope()
+        + "\n"
+        + test(
+            "the new order first, only my orders",
+            """
+            const body = pm.response.json();
+            pm.expect(String(body.items[0].id)).to.eql(pm.collectionVariables.get("orderId"));
+            const mine = pm.collectionVariables.get("customerCustomerId");
+            body.items.forEach(function (o) { pm.expect(String(o.customer_id)).to.eql(mine); });
+            """,
+        ),
+    )
+    get_order = request(
+        "The order",
+        "GET",
+        "/orders/{{orderId}}",
+        token="customerToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "all its fields",
+            """
+            const order = pm.response.json();
+            pm.expect(order).to.include.keys("id", "customer_id", "status", "items", "total", "shipping_address",
+                "created_at", "expected_delivery_date", "status_history");
+            pm.expect(String(order.id)).to.eql(pm.collectionVariables.get("orderId"));
+            """,
+        ),
+    )
+    tracking = request(
+        "Track the order",
+        "GET",
+        "/orders/{{orderId}}/tracking",
+        token="customerToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "status, dates and history",
+            """
+            const t = pm.response.json();
+            pm.expect(t).to.have.all.keys("order_id", "status", "placed_at", "expected_delivery_date", "history");
+            pm.expect(String(t.order_id)).to.eql(pm.collectionVariables.get("orderId"));
+            pm.expect(t.status).to.eql("pending");
+            pm.expect(t.history[0].status).to.eql("pending");
+            """,
+        ),
+    )
+    other_customer = request(
+        "Someone else's order → 404",
+        "GET",
+        "/orders/{{orderId}}",
+        token="firstToken",
+        tests=problem(404),
+        description="firstToken is the customer registered in Auth & Accounts (a session that was not logged out).",
+    )
+    anonymous = request("An order without a token → 401", "GET", "/orders/{{orderId}}", tests=unauthorized())
+    pay = request(
+        "Mark it paid (admin)",
+        "PATCH",
+        "/orders/{{orderId}}/status",
+        token="adminToken",
+        json_body={"status": "paid"},
+        tests=status(200)
+        + "\n"
+        + test(
+            "paid, with history",
+            """
+            const order = pm.response.json();
+            pm.expect(order.status).to.eql("paid");
+            pm.expect(order.status_history.map(function (h) { return h.status; })).to.eql(["pending", "paid"]);
+            """,
+        ),
+    )
+    back_to_pending = request(
+        "Back to pending → 409 (illegal transition)",
+        "PATCH",
+        "/orders/{{orderId}}/status",
+        token="adminToken",
+        json_body={"status": "pending"},
+        tests=problem(409)
+        + "\n"
+        + test(
+            "illegal-status-transition",
+            'pm.expect(pm.response.json().type).to.eql("/problems/illegal-status-transition");',
+        ),
+    )
+    customer_status = request(
+        "A customer changing the status → 403",
+        "PATCH",
+        "/orders/{{orderId}}/status",
+        token="customerToken",
+        json_body={"status": "shipped"},
+        tests=problem(403),
+    )
+    bad_status = request(
+        "An unknown status → 400",
+        "PATCH",
+        "/orders/{{orderId}}/status",
+        token="adminToken",
+        json_body={"status": "lost"},
+        tests=problem(400, "status"),
+    )
+    ship = request(
+        "Ship it (admin)",
+        "PATCH",
+        "/orders/{{orderId}}/status",
+        token="adminToken",
+        json_body={"status": "shipped"},
+        tests=status(200)
+        + "\n"
+        + test(
+            "shipped; delivery expected SHIPPING_DAYS after today",
+            f"""
+            const order = pm.response.json();
+            pm.expect(order.status).to.eql("shipped");
+            pm.expect(order.expected_delivery_date).to.eql({_today_plus("shippingDays")});
+            """,
+        ),
+    )
+    cancel_shipped = request(
+        "Cancel a shipped order → 409",
+        "POST",
+        "/orders/{{orderId}}/cancel",
+        token="customerToken",
+        tests=problem(409)
+        + "\n"
+        + test(
+            "illegal-status-transition",
+            'pm.expect(pm.response.json().type).to.eql("/problems/illegal-status-transition");',
+        ),
+    )
+    purchase = request(
+        "One-click purchase",
+        "POST",
+        "/customers/{{customerCustomerId}}/purchase",
+        token="customerToken",
+        json_body={"book_id": "{{=cartBookId}}", "quantity": 1, "shipping_address": "1 Postman Street, Testville"},
+        tests=status(201)
+        + "\n"
+        + location("/orders/\\d+")
+        + "\n"
+        + test(
+            "a pending order for one copy, id stored",
+            """
+            const order = pm.response.json();
+            pm.expect(order.status).to.eql("pending");
+            pm.expect(order.total).to.eql("10.00");
+            pm.expect(order.shipping_address).to.eql("1 Postman Street, Testville");
+            pm.collectionVariables.set("purchaseOrderId", order.id);
+            """,
+        ),
+    )
+    purchase_other = request(
+        "One-click purchase for someone else → 404",
+        "POST",
+        "/customers/{{newCustomerId}}/purchase",
+        token="customerToken",
+        json_body={"book_id": "{{=cartBookId}}"},
+        tests=problem(404),
+    )
+    stock_after = request(
+        "The stock after two orders",
+        "GET",
+        "/books/{{cartBookId}}",
+        tests=status(200) + "\n" + test("3 - 2 = 1 copy left", "pm.expect(pm.response.json().stock).to.eql(1);"),
+    )
+    cancel = request(
+        "Cancel the purchase",
+        "POST",
+        "/orders/{{purchaseOrderId}}/cancel",
+        token="customerToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "cancelled, with history",
+            """
+            const order = pm.response.json();
+            pm.expect(order.status).to.eql("cancelled");
+            pm.expect(order.status_history.map(function (h) { return h.status; })).to.eql(["pending", "cancelled"]);
+            """,
+        ),
+    )
+    stock_back = request(
+        "The stock is given back",
+        "GET",
+        "/books/{{cartBookId}}",
+        tests=status(200) + "\n" + test("2 copies again", "pm.expect(pm.response.json().stock).to.eql(2);"),
+    )
+    cancel_again = request(
+        "Cancel it again (DELETE) → 409",
+        "DELETE",
+        "/orders/{{purchaseOrderId}}",
+        token="customerToken",
+        tests=problem(409),
+    )
+    history = request(
+        "Purchase history on the customer record",
+        "GET",
+        "/customers/{{customerCustomerId}}",
+        token="customerToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "the shipped order is there, the cancelled one is not",
+            """
+            const h = pm.response.json().purchase_history;
+            pm.expect(h).to.be.an("array");
+            const orderId = Number(pm.collectionVariables.get("orderId"));
+            const cancelled = Number(pm.collectionVariables.get("purchaseOrderId"));
+            const line = h.find(function (x) { return x.order_id === orderId; });
+            pm.expect(line, "line of the shipped order").to.be.an("object");
+            pm.expect(line).to.have.all.keys("order_id", "book_id", "title", "price", "quantity", "purchased_at");
+            pm.expect(line.price).to.eql("10.00");
+            pm.expect(line.quantity).to.eql(1);
+            pm.expect(h.some(function (x) { return x.order_id === cancelled; })).to.eql(false);
+            """,
+        ),
+    )
+    customer_orders = request(
+        "A customer's orders",
+        "GET",
+        "/customers/{{customerCustomerId}}/orders?per_page=5",
+        token="customerToken",
+        tests=status(200)
+        + "\n"
+        + envelope(per_page=5)
+        + "\n"
+        + test(
+            "newest first: the cancelled purchase, then the shipped order",
+            """
+            const items = pm.response.json().items;
+            pm.expect(String(items[0].id)).to.eql(pm.collectionVariables.get("purchaseOrderId"));
+            pm.expect(String(items[1].id)).to.eql(pm.collectionVariables.get("orderId"));
+            """,
+        ),
+    )
+    admin_filter = request(
+        "All shipped orders (admin)",
+        "GET",
+        "/orders?status=shipped&per_page=100",
+        token="adminToken",
+        tests=status(200)
+        + "\n"
+        + envelope(per_page=100)
+        + "\n"
+        + test(
+            "only shipped orders, ours among them",
+            """
+            const items = pm.response.json().items;
+            items.forEach(function (o) { pm.expect(o.status).to.eql("shipped"); });
+            const orderId = Number(pm.collectionVariables.get("orderId"));
+            pm.expect(items.some(function (o) { return o.id === orderId; })).to.eql(true);
+            """,
+        ),
+    )
+    admin_bad_filter = request(
+        "Filter by an unknown status → 400",
+        "GET",
+        "/orders?status=lost",
+        token="adminToken",
+        tests=problem(400, "status"),
+    )
+    return folder(
+        "Order Management",
+        "Placing orders from the cart and from items, Idempotency-Key replays, stock shortages, "
+        "tracking, the status flow (admin), one-click purchase, cancellation and purchase history. "
+        "Uses the book the Cart folder created.",
+        [
+            fill_cart,
+            place,
+            cart_emptied,
+            replay,
+            replay_other_body,
+            too_many,
+            short,
+            empty_cart,
+            price_field,
+            my_orders,
+            get_order,
+            tracking,
+            other_customer,
+            anonymous,
+            pay,
+            back_to_pending,
+            customer_status,
+            bad_status,
+            ship,
+            cancel_shipped,
+            purchase,
+            purchase_other,
+            stock_after,
+            cancel,
+            stock_back,
+            cancel_again,
+            history,
+            customer_orders,
+            admin_filter,
+            admin_bad_filter,
+        ],
+    )
+
+
 # --- the collection -------------------------------------------------------------------------------
 
 
@@ -1216,13 +1828,29 @@ def build() -> dict:
         },
         "auth": {"type": "noauth"},
         "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": COLLECTION_TESTS}}],
-        "variable": [{"key": name, "value": "", "type": "string"} for name in RUNTIME_VARIABLES],
-        "item": [service_folder(), auth_folder(), customers_folder()],
+        "variable": [],
+        "item": [service_folder(), auth_folder(), customers_folder(), cart_folder(), orders_folder()],
     }
 
 
+def _declare_variables(collection: dict) -> dict:
+    """Declare, empty, every collection variable a script sets (Postman shows them in the editor)."""
+    scripts = []
+
+    def walk(node):
+        for event in node.get("event", []):
+            scripts.extend(event["script"]["exec"])
+        for child in node.get("item", []):
+            walk(child)
+
+    walk(collection)
+    names = sorted(set(re.findall(r'pm\.collectionVariables\.set\("(\w+)"', "\n".join(scripts))))
+    collection["variable"] = [{"key": name, "value": "", "type": "string"} for name in names]
+    return collection
+
+
 def render() -> str:
-    return json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(_declare_variables(build()), indent=2, ensure_ascii=False) + "\n"
 
 
 def main(argv: list[str]) -> int:
