@@ -63,12 +63,16 @@ def _ensure_account(spec: dict, admin: bool) -> str:
 
 
 @click.command("seed")
-@click.option("--books", default=None, type=click.IntRange(min=0), help="How many generated books (default: a demo catalogue).")
+@click.option(
+    "--books", default=None, type=click.IntRange(min=0), help="How many generated books (default: a demo catalogue)."
+)
 @click.option("--orders", default=None, type=click.IntRange(min=0), help="How many generated orders.")
 def seed(books, orders):
     """Load demo data; running it again changes nothing that is already there."""
-    steps = [("demo admin", lambda: _ensure_account(DEMO_ADMIN, admin=True)),
-             ("demo customer", lambda: _ensure_account(DEMO_CUSTOMER, admin=False))]
+    steps = [
+        ("demo admin", lambda: _ensure_account(DEMO_ADMIN, admin=True)),
+        ("demo customer", lambda: _ensure_account(DEMO_CUSTOMER, admin=False)),
+    ]
     with click.progressbar(steps, label="Accounts", item_show_func=lambda s: s and s[0]) as bar:
         results = [(name, step()) for name, step in bar]
     for name, outcome in results:

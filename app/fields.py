@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.extensions import api
+
 
 class StrictSchema(ma.Schema):
     """Request bodies: unknown fields are refused (this is what stops `role` or `price`)."""
@@ -52,10 +54,11 @@ def NonBlank(max_length: int, **kwargs) -> Text:
 
 class Email(Text):
     default_error_messages = {"invalid": "Not a valid email address."}
-    _pattern = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("validate", validate.And(validate.Length(max=254), validate.Email()))
+        # A list, not validate.And: apispec documents the Length (maxLength) only from a list.
+        kwargs.setdefault("validate", [validate.Length(max=254), validate.Email()])
+        kwargs["metadata"] = {"format": "email", **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -94,6 +97,12 @@ class Password(fields.String):
 
     def __init__(self, *args, check_length: bool = True, **kwargs):
         self.check_length = check_length
+        if check_length:
+            kwargs["metadata"] = {
+                "minLength": 8,
+                "description": "8 to 72 bytes of UTF-8.",
+                **kwargs.get("metadata", {}),
+            }
         super().__init__(*args, load_only=True, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -155,6 +164,11 @@ class Money(fields.Decimal):
         if abs(raw) >= Decimal("100000000"):
             raise self.make_error("range")
         return raw.quantize(Decimal("0.01"))
+
+
+# Money is written as a string ("12.50"), so the OpenAPI document calls it a string, not the
+# number apispec assumes for a Decimal (whose bounds, serialised as strings, made it invalid).
+api.register_field(Money, "string", "decimal")
 
 
 def utc_iso(value: datetime) -> str:

@@ -16,11 +16,23 @@ DEFAULT_PER_PAGE = 20
 
 
 class PageArgs(QuerySchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000_000),
-                          metadata={"description": "Page number, from 1."})
-    per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE),
-                              metadata={"description": f"Items per page, 1 to {MAX_PER_PAGE}."})
+    page = fields.Integer(
+        load_default=1, validate=validate.Range(min=1, max=10_000_000), metadata={"description": "Page number, from 1."}
+    )
+    per_page = fields.Integer(
+        load_default=DEFAULT_PER_PAGE,
+        validate=validate.Range(min=1, max=MAX_PER_PAGE),
+        metadata={"description": f"Items per page, 1 to {MAX_PER_PAGE}."},
+    )
 
+
+# Document the Link header on every paginated response: @blp.response(200, ..., headers=LINK_HEADER)
+LINK_HEADER = {
+    "Link": {
+        "description": 'RFC 8288 links to the first, prev, next and last pages: `<url>; rel="next"`, ...',
+        "schema": {"type": "string"},
+    }
+}
 
 _page_schemas: dict = {}
 

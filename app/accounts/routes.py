@@ -21,7 +21,7 @@ from app.accounts.schemas import (
 from app.api import Blueprint
 from app.auth import ADMIN, AUTHENTICATED, REFRESH, public, requires
 from app.extensions import limiter
-from app.pagination import PageArgs, page_schema
+from app.pagination import LINK_HEADER, PageArgs, page_schema
 
 auth_blp = Blueprint("auth", __name__, description="Sign-up, login, tokens and the caller's own profile.")
 accounts_blp = Blueprint("accounts", __name__, url_prefix="/accounts", description="Login accounts.")
@@ -127,7 +127,7 @@ def change_password(data):
 @accounts_blp.get("")
 @requires(ADMIN)
 @accounts_blp.arguments(PageArgs, location="query")
-@accounts_blp.response(200, page_schema(AccountSchema))
+@accounts_blp.response(200, page_schema(AccountSchema), headers=LINK_HEADER)
 def list_accounts(args):
     """List accounts (admin)"""
     return services.list_accounts(args)

@@ -6,8 +6,15 @@ from app.accounts.routes import register_limit
 from app.api import Blueprint
 from app.auth import ADMIN, AUTHENTICATED, public, requires
 from app.customers import services
-from app.customers.schemas import CustomerCreateSchema, CustomerDetailSchema, CustomerFieldsSchema, CustomerListArgs, CustomerSchema, CustomerWithAccountSchema
-from app.pagination import page_schema
+from app.customers.schemas import (
+    CustomerCreateSchema,
+    CustomerDetailSchema,
+    CustomerFieldsSchema,
+    CustomerListArgs,
+    CustomerSchema,
+    CustomerWithAccountSchema,
+)
+from app.pagination import LINK_HEADER, page_schema
 
 blp = Blueprint("customers", __name__, url_prefix="/customers", description="Customer records.")
 
@@ -15,7 +22,7 @@ blp = Blueprint("customers", __name__, url_prefix="/customers", description="Cus
 @blp.get("")
 @requires(ADMIN)
 @blp.arguments(CustomerListArgs, location="query")
-@blp.response(200, page_schema(CustomerSchema))
+@blp.response(200, page_schema(CustomerSchema), headers=LINK_HEADER)
 def list_customers(args):
     """List customers, optionally matching `q` in name or email (admin)"""
     return services.list_customers(args)

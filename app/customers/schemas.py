@@ -49,6 +49,8 @@ class CustomerWithAccountSchema(CustomerSchema):
 class CustomerDetailSchema(CustomerSchema):
     purchase_history = fields.List(
         fields.Nested("PurchaseLineSchema"),
-        metadata={"description": "Books bought, newest first (the 100 most recent lines; cancelled orders left out). "
-                                 "Every order is at /customers/{id}/orders."},
+        metadata={
+            "description": "Books bought, newest first (the 100 most recent lines; cancelled orders left out). "
+            "Every order is at /customers/{id}/orders."
+        },
     )

@@ -62,8 +62,9 @@ def list_customers(args: dict):
     count = select(func.count(Customer.id))
     if args.get("q"):
         pattern = "%" + args["q"].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        cond = or_(func.lower(Customer.name).like(pattern, escape="\\"),
-                   func.lower(Customer.email).like(pattern, escape="\\"))
+        cond = or_(
+            func.lower(Customer.name).like(pattern, escape="\\"), func.lower(Customer.email).like(pattern, escape="\\")
+        )
         stmt, count = stmt.where(cond), count.where(cond)
     return paginate(stmt.order_by(Customer.id), args, count_stmt=count)
 

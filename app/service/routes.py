@@ -6,7 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.api import Blueprint
 from app.auth import public
-from app.errors import TYPE_UNAVAILABLE, problem
+from app.errors import DEFAULT_RETRY_AFTER, TYPE_UNAVAILABLE, _safe_rollback, problem
 from app.extensions import db
 
 blp = Blueprint("service", __name__, description="Health of the service.")
@@ -27,10 +27,12 @@ def health():
         db.session.execute(text("SELECT 1"))
         db.session.commit()
     except SQLAlchemyError:
-        try:
-            db.session.rollback()
-        except SQLAlchemyError:
-            pass
-        return problem(503, "The database cannot be reached.", type=TYPE_UNAVAILABLE,
-                       headers={"Retry-After": "5"}, database="unreachable")
+        _safe_rollback()
+        return problem(
+            503,
+            "The database cannot be reached.",
+            type=TYPE_UNAVAILABLE,
+            headers={"Retry-After": str(DEFAULT_RETRY_AFTER)},
+            database="unreachable",
+        )
     return {"status": "ok", "database": "ok"}
