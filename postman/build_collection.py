@@ -1163,6 +1163,391 @@ def customers_folder() -> dict:
     )
 
 
+ISBN13_PRE_REQUEST = js(
+    """
+    // A fresh, valid ISBN-13 (979 + 9 random digits + check digit), so the collection can run again.
+    let digits = "979";
+    for (let i = 0; i < 9; i++) { digits += Math.floor(Math.random() * 10); }
+    let sum = 0;
+    for (let i = 0; i < 12; i++) { sum += Number(digits[i]) * (i % 2 ? 3 : 1); }
+    const isbn = digits + ((10 - (sum % 10)) % 10);
+    pm.collectionVariables.set("bookIsbn", isbn);
+    pm.collectionVariables.set("bookIsbnHyphenated", isbn.slice(0, 3) + "-" + isbn.slice(3, 4) + "-" +
+        isbn.slice(4, 8) + "-" + isbn.slice(8, 12) + "-" + isbn.slice(12));
+    """
+)
+
+
+def books_folder() -> dict:
+    browse = request(
+        "Browse the catalogue (public)",
+        "GET",
+        "/books?per_page=5",
+        tests=status(200)
+        + "\n"
+        + test(
+            "a page of books with the envelope, next_cursor and a Link header",
+            """
+            const body = pm.response.json();
+            pm.expect(body).to.include.all.keys("items", "page", "per_page", "total", "pages", "next_cursor");
+            pm.expect(body.per_page).to.eql(5);
+            pm.expect(body.items.length).to.be.at.most(5);
+            pm.expect(body.pages).to.eql(Math.ceil(body.total / body.per_page));
+            pm.expect(pm.response.headers.get("Link")).to.include('rel="first"');
+            body.items.forEach(function (b) {
+                pm.expect(b).to.include.all.keys("id", "title", "author", "genre", "description", "isbn", "price",
+                    "stock", "in_stock", "published_year", "created_at", "updated_at");
+                pm.expect(b.price).to.match(/^\\d+\\.\\d\\d$/);
+                pm.expect(b.in_stock).to.eql(b.stock > 0);
+            });
+            if (body.total > 5) {
+                pm.expect(body.next_cursor).to.be.a("string");
+                pm.collectionVariables.set("booksCursor", body.next_cursor);
+                pm.collectionVariables.set("booksFirstPageIds", JSON.stringify(body.items.map(function (b) { return b.id; })));
+            }
+            """,
+        ),
+        description="`flask seed` loads a demo catalogue, so there is more than one page of 5.",
+    )
+    next_page = request(
+        "The next page by cursor",
+        "GET",
+        "/books?per_page=5&cursor={{booksCursor}}",
+        tests=status(200)
+        + "\n"
+        + test(
+            "page 2, none of the books of page 1",
+            """
+            const body = pm.response.json();
+            pm.expect(body.page).to.eql(2);
+            const first = JSON.parse(pm.collectionVariables.get("booksFirstPageIds"));
+            pm.expect(body.items.length).to.be.above(0);
+            body.items.forEach(function (b) { pm.expect(first).to.not.include(b.id); });
+            """,
+        ),
+    )
+    cursor_and_page = request(
+        "A cursor together with page → 400",
+        "GET",
+        "/books?per_page=5&page=2&cursor={{booksCursor}}",
+        tests=problem(400),
+    )
+    bad_cursor = request("A forged cursor → 400", "GET", "/books?cursor=not-a-cursor", tests=problem(400, "cursor"))
+    bad_params = request(
+        "Bad sort, price and in_stock → 400 naming each",
+        "GET",
+        "/books?sort=isbn&min_price=cheap&in_stock=maybe",
+        tests=problem(400, "sort", "min_price", "in_stock"),
+    )
+    too_many = request("per_page=101 → 400", "GET", "/books?per_page=101", tests=problem(400, "per_page"))
+    create = request(
+        "Create a book (admin)",
+        "POST",
+        "/books",
+        token="adminToken",
+        prerequest=fresh(("bookTitle", '"Postman Handbook " + suffix'), ("bookWord", "suffix")) + ISBN13_PRE_REQUEST,
+        json_body={
+            "title": "{{bookTitle}}",
+            "author": "Pat Postman",
+            "price": 12.5,
+            "stock": 5,
+            "genre": "Testing",
+            "description": "How to test a REST API from end to end.",
+            "isbn": "{{bookIsbnHyphenated}}",
+            "published_year": 2024,
+        },
+        tests=status(201)
+        + "\n"
+        + location("/books/\\d+")
+        + "\n"
+        + test(
+            "money as a string, ISBN normalised, id stored",
+            """
+            const book = pm.response.json();
+            pm.expect(book.title).to.eql(pm.collectionVariables.get("bookTitle"));
+            pm.expect(book.price).to.eql("12.50");
+            pm.expect(book.stock).to.eql(5);
+            pm.expect(book.in_stock).to.eql(true);
+            pm.expect(book.isbn).to.eql(pm.collectionVariables.get("bookIsbn"));
+            pm.expect(book.published_year).to.eql(2024);
+            pm.expect(book.created_at).to.match(/Z$/);
+            pm.collectionVariables.set("bookId", book.id);
+            """,
+        ),
+    )
+    create_customer = request(
+        "Create a book — a customer → 403",
+        "POST",
+        "/books",
+        token="customerToken",
+        json_body={"title": "Nope", "author": "Nobody", "price": "1.00"},
+        tests=problem(403),
+    )
+    create_anonymous = request(
+        "Create a book — no token → 401",
+        "POST",
+        "/books",
+        json_body={"title": "Nope", "author": "Nobody", "price": "1.00"},
+        tests=unauthorized(),
+    )
+    create_invalid = request(
+        "Create a book — invalid fields → 400 naming each",
+        "POST",
+        "/books",
+        token="adminToken",
+        json_body={"author": "Nobody", "price": "1.005", "stock": -1, "isbn": "978-0-306-40615-8"},
+        tests=problem(400, "title", "price", "stock", "isbn"),
+    )
+    create_zero_price = request(
+        "Create a book — price 0 or a quantity as a string → 400",
+        "POST",
+        "/books",
+        token="adminToken",
+        json_body={"title": "Free", "author": "Nobody", "price": 0, "stock": "2"},
+        tests=problem(400, "price", "stock"),
+    )
+    create_dup_isbn = request(
+        "Create a book — ISBN already in the catalogue → 409",
+        "POST",
+        "/books",
+        token="adminToken",
+        json_body={"title": "Copy", "author": "Nobody", "price": "1.00", "isbn": "{{bookIsbn}}"},
+        tests=problem(409, "isbn"),
+    )
+    get_book = request(
+        "Get the book (public)",
+        "GET",
+        "/books/{{bookId}}",
+        tests=status(200)
+        + "\n"
+        + test(
+            "the book just created",
+            """
+            const book = pm.response.json();
+            pm.expect(String(book.id)).to.eql(pm.collectionVariables.get("bookId"));
+            pm.expect(book.genre).to.eql("Testing");
+            """,
+        ),
+    )
+    search = request(
+        "Search: every word must match (title, author, description or ISBN)",
+        "GET",
+        "/books?q=postman {{bookWord}}",
+        tests=status(200)
+        + "\n"
+        + test(
+            "exactly the new book",
+            """
+            const body = pm.response.json();
+            pm.expect(body.total).to.eql(1);
+            pm.expect(String(body.items[0].id)).to.eql(pm.collectionVariables.get("bookId"));
+            """,
+        ),
+    )
+    search_isbn = request(
+        "Search by the hyphenated ISBN",
+        "GET",
+        "/books?q={{bookIsbnHyphenated}}",
+        tests=status(200)
+        + "\n"
+        + test(
+            "the new book",
+            'pm.expect(String(pm.response.json().items[0].id)).to.eql(pm.collectionVariables.get("bookId"));',
+        ),
+    )
+    search_literal = request(
+        "Search: % and _ are literal, not wildcards",
+        "GET",
+        "/books?q=%25%25_{{bookWord}}",
+        tests=status(200) + "\n" + test("nothing matches", "pm.expect(pm.response.json().total).to.eql(0);"),
+    )
+    filtered = request(
+        "Filter by author, genre, price range and stock; sort by price descending",
+        "GET",
+        "/books?author=pat postman&genre=TESTING&min_price=10&max_price=20&in_stock=true&sort=-price&per_page=100",
+        tests=status(200)
+        + "\n"
+        + test(
+            "every item matches the filters, in order",
+            """
+            const items = pm.response.json().items;
+            pm.expect(items.length).to.be.above(0);
+            let previous = Infinity;
+            items.forEach(function (b) {
+                pm.expect(b.author.toLowerCase()).to.include("pat postman");
+                pm.expect(b.genre.toLowerCase()).to.eql("testing");
+                const price = Number(b.price);
+                pm.expect(price).to.be.within(10, 20);
+                pm.expect(price).to.be.at.most(previous);
+                previous = price;
+                pm.expect(b.stock).to.be.above(0);
+            });
+            const id = Number(pm.collectionVariables.get("bookId"));
+            pm.expect(items.some(function (b) { return b.id === id; })).to.eql(true);
+            """,
+        ),
+    )
+    patch = request(
+        "Change the price (PATCH, admin)",
+        "PATCH",
+        "/books/{{bookId}}",
+        token="adminToken",
+        json_body={"price": "15.00"},
+        tests=status(200)
+        + "\n"
+        + test(
+            "the price changed, the rest kept",
+            """
+            const book = pm.response.json();
+            pm.expect(book.price).to.eql("15.00");
+            pm.expect(book.genre).to.eql("Testing");
+            pm.expect(book.isbn).to.eql(pm.collectionVariables.get("bookIsbn"));
+            """,
+        ),
+    )
+    patch_customer = request(
+        "Change a book — a customer → 403",
+        "PATCH",
+        "/books/{{bookId}}",
+        token="customerToken",
+        json_body={"price": "0.01"},
+        tests=problem(403),
+    )
+    put = request(
+        "Replace the book (PUT): omitted optional fields cleared, stock kept",
+        "PUT",
+        "/books/{{bookId}}",
+        token="adminToken",
+        json_body={"title": "{{bookTitle}} (2nd ed.)", "author": "Pat Postman", "price": "16.00"},
+        tests=status(200)
+        + "\n"
+        + test(
+            "replaced",
+            """
+            const book = pm.response.json();
+            pm.expect(book.title).to.eql(pm.collectionVariables.get("bookTitle") + " (2nd ed.)");
+            pm.expect(book.price).to.eql("16.00");
+            pm.expect(book.genre).to.eql(null);
+            pm.expect(book.description).to.eql(null);
+            pm.expect(book.isbn).to.eql(null);
+            pm.expect(book.published_year).to.eql(null);
+            pm.expect(book.stock).to.eql(5);
+            """,
+        ),
+    )
+    put_missing = request(
+        "Replace the book without a title → 400",
+        "PUT",
+        "/books/{{bookId}}",
+        token="adminToken",
+        json_body={"author": "Pat Postman", "price": "16.00"},
+        tests=problem(400, "title"),
+    )
+    set_stock = request(
+        "Set the stock to 0 (admin)",
+        "PUT",
+        "/books/{{bookId}}/stock",
+        token="adminToken",
+        json_body={"stock": 0},
+        tests=status(200)
+        + "\n"
+        + test(
+            "sold out",
+            """
+            const book = pm.response.json();
+            pm.expect(book.stock).to.eql(0);
+            pm.expect(book.in_stock).to.eql(false);
+            """,
+        ),
+    )
+    set_negative = request(
+        "Set the stock to -1 → 400",
+        "PUT",
+        "/books/{{bookId}}/stock",
+        token="adminToken",
+        json_body={"stock": -1},
+        tests=problem(400, "stock"),
+    )
+    restock = request(
+        "Restock 4 copies (admin)",
+        "POST",
+        "/books/{{bookId}}/restock",
+        token="adminToken",
+        json_body={"quantity": 4},
+        tests=status(200)
+        + "\n"
+        + test(
+            "0 + 4 = 4",
+            """
+            const book = pm.response.json();
+            pm.expect(book.stock).to.eql(4);
+            pm.expect(book.in_stock).to.eql(true);
+            """,
+        ),
+    )
+    restock_zero = request(
+        "Restock 0 copies → 400",
+        "POST",
+        "/books/{{bookId}}/restock",
+        token="adminToken",
+        json_body={"quantity": 0},
+        tests=problem(400, "quantity"),
+    )
+    restock_customer = request(
+        "Restock — a customer → 403",
+        "POST",
+        "/books/{{bookId}}/restock",
+        token="customerToken",
+        json_body={"quantity": 1},
+        tests=problem(403),
+    )
+    unknown = request("An unknown book → 404", "GET", "/books/99999999", tests=problem(404))
+    delete = request(
+        "Delete a book never ordered (admin)", "DELETE", "/books/{{bookId}}", token="adminToken", tests=no_content()
+    )
+    deleted = request("The deleted book → 404", "GET", "/books/{{bookId}}", tests=problem(404))
+    delete_again = request(
+        "Delete it again → 404", "DELETE", "/books/{{bookId}}", token="adminToken", tests=problem(404)
+    )
+    return folder(
+        "Book Management",
+        "The catalogue: public browse, search, filters, sorting and cursor paging; admin create, "
+        "replace, update, stock, restock and delete, with the failure cases.",
+        [
+            browse,
+            next_page,
+            cursor_and_page,
+            bad_cursor,
+            bad_params,
+            too_many,
+            create,
+            create_customer,
+            create_anonymous,
+            create_invalid,
+            create_zero_price,
+            create_dup_isbn,
+            get_book,
+            search,
+            search_isbn,
+            search_literal,
+            filtered,
+            patch,
+            patch_customer,
+            put,
+            put_missing,
+            set_stock,
+            set_negative,
+            restock,
+            restock_zero,
+            restock_customer,
+            unknown,
+            delete,
+            deleted,
+            delete_again,
+        ],
+    )
+
+
 def _today_plus(days_var: str) -> str:
     """JS expression: today's UTC date plus {{days_var}} days, as YYYY-MM-DD."""
     return f'new Date(Date.now() + Number(pm.variables.get("{days_var}")) * 86400000).toISOString().slice(0, 10)'
@@ -1768,11 +2153,63 @@ def orders_folder() -> dict:
         token="adminToken",
         tests=problem(400, "status"),
     )
+    retire = request(
+        "Delete a book that was ordered → it is retired (204)",
+        "DELETE",
+        "/books/{{cartBookId}}",
+        token="adminToken",
+        tests=no_content(),
+    )
+    retired_gone = request(
+        "The retired book is gone from the catalogue → 404", "GET", "/books/{{cartBookId}}", tests=problem(404)
+    )
+    retired_in_history = request(
+        "The order still shows the retired book",
+        "GET",
+        "/orders/{{orderId}}",
+        token="customerToken",
+        tests=status(200)
+        + "\n"
+        + test(
+            "title and price frozen in the order",
+            """
+            const item = pm.response.json().items[0];
+            pm.expect(String(item.book_id)).to.eql(pm.collectionVariables.get("cartBookId"));
+            pm.expect(item.title).to.eql(pm.collectionVariables.get("cartBookTitle"));
+            pm.expect(item.unit_price).to.eql("10.00");
+            """,
+        ),
+    )
+    retired_cart = request(
+        "A retired book cannot go in the cart → 404",
+        "POST",
+        "/cart",
+        token="customerToken",
+        json_body={"book_id": "{{=cartBookId}}"},
+        tests=problem(404),
+    )
+    retired_order = request(
+        "Ordering a retired book → 409, available 0",
+        "POST",
+        "/orders",
+        token="customerToken",
+        json_body={"items": [{"book_id": "{{=cartBookId}}", "quantity": 1}]},
+        tests=problem(409)
+        + "\n"
+        + test(
+            "short with available 0",
+            """
+            const p = pm.response.json();
+            pm.expect(p.type).to.eql("/problems/insufficient-stock");
+            pm.expect(p.shortages[0].available).to.eql(0);
+            """,
+        ),
+    )
     return folder(
         "Order Management",
         "Placing orders from the cart and from items, Idempotency-Key replays, stock shortages, "
-        "tracking, the status flow (admin), one-click purchase, cancellation and purchase history. "
-        "Uses the book the Cart folder created.",
+        "tracking, the status flow (admin), one-click purchase, cancellation, purchase history, and "
+        "retiring an ordered book. Uses the book the Cart folder created.",
         [
             fill_cart,
             place,
@@ -1804,6 +2241,11 @@ def orders_folder() -> dict:
             customer_orders,
             admin_filter,
             admin_bad_filter,
+            retire,
+            retired_gone,
+            retired_in_history,
+            retired_cart,
+            retired_order,
         ],
     )
 
@@ -1829,7 +2271,7 @@ def build() -> dict:
         "auth": {"type": "noauth"},
         "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": COLLECTION_TESTS}}],
         "variable": [],
-        "item": [service_folder(), auth_folder(), customers_folder(), cart_folder(), orders_folder()],
+        "item": [service_folder(), auth_folder(), customers_folder(), books_folder(), cart_folder(), orders_folder()],
     }
 
 
