@@ -372,12 +372,18 @@ def list_books(args: dict):
             stmt = select(*_COLUMNS).where(*conditions, _after(column, *start, descending))
             stmt = stmt.order_by(*order).limit(per_page + 1)
         elif position:
-            # Deferred join: walk the (covering) sort index for the ids only, then fetch full rows.
-            ids = select(Book.id).where(*conditions).order_by(*order).limit(per_page + 1).offset(position).subquery()
+            # A jump to a page: walk the (covering) sort index for the ids only (deferred join), and
+            # take the row before the page too, so the next request for this page is a keyset read.
+            ids = select(Book.id).where(*conditions).order_by(*order).limit(per_page + 2).offset(position - 1)
+            ids = ids.subquery()
             stmt = select(*_COLUMNS).join(ids, Book.id == ids.c.id).order_by(*order)
         else:
             stmt = select(*_COLUMNS).where(*conditions).order_by(*order).limit(per_page + 1)
-        return total, conn.execute(stmt).all()
+        rows = conn.execute(stmt).all()
+        if start is None and position and rows:
+            before, rows = rows[0], rows[1:]
+            _cache.put(("boundary", signature, sort, position), (getattr(before, column.key), before.id), ttl)
+        return total, rows
 
     total, rows = _read(work)
     has_more = len(rows) > per_page
