@@ -47,6 +47,7 @@ def create_admin(username, email, password):
     try:
         account = account_services.create_admin(data["username"], data["email"], data["password"])
     except APIError as err:
+        db.session.rollback()  # the customer row may already be flushed
         raise click.ClickException(err.detail or "could not create the admin") from None
     click.echo(f"Admin {account.username!r} created (account id {account.id}).")
 
@@ -55,10 +56,14 @@ def _ensure_account(spec: dict, admin: bool) -> str:
     exists = db.session.execute(select(Account.id).where(Account.username == spec["username"])).first()
     if exists:
         return "kept"
-    if admin:
-        account_services.create_admin(spec["username"], spec["email"], spec["password"])
-    else:
-        account_services.register(RegisterSchema().load(spec))
+    try:
+        if admin:
+            account_services.create_admin(spec["username"], spec["email"], spec["password"])
+        else:
+            account_services.register(RegisterSchema().load(spec))
+    except APIError as err:  # e.g. a real customer already has the demo email
+        db.session.rollback()
+        return f"not created ({err.detail})"
     return "created"
 
 
@@ -69,18 +74,16 @@ def _ensure_account(spec: dict, admin: bool) -> str:
 @click.option("--orders", default=None, type=click.IntRange(min=0), help="How many generated orders.")
 def seed(books, orders):
     """Load demo data; running it again changes nothing that is already there."""
-    steps = [
-        ("demo admin", lambda: _ensure_account(DEMO_ADMIN, admin=True)),
-        ("demo customer", lambda: _ensure_account(DEMO_CUSTOMER, admin=False)),
-    ]
+    steps = [("demo admin", DEMO_ADMIN, True), ("demo customer", DEMO_CUSTOMER, False)]
     with click.progressbar(steps, label="Accounts", item_show_func=lambda s: s and s[0]) as bar:
-        results = [(name, step()) for name, step in bar]
-    for name, outcome in results:
+        results = [(name, spec, _ensure_account(spec, admin)) for name, spec, admin in bar]
+    for name, _spec, outcome in results:
         click.echo(f"  {name}: {outcome}")
     for seeder in _seeders:
         seeder(books=books, orders=orders)
-    click.echo(f"Demo admin: {DEMO_ADMIN['username']} / {DEMO_ADMIN['password']}")
-    click.echo(f"Demo customer: {DEMO_CUSTOMER['username']} / {DEMO_CUSTOMER['password']}")
+    for name, spec, outcome in results:
+        if outcome in ("created", "kept"):
+            click.echo(f"{name.capitalize()}: {spec['username']} / {spec['password']}")
     current_app.logger.info("seed finished")
 
 
