@@ -27,6 +27,9 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 def create_app(config: type[Config] | str | None = None) -> Flask:
     cfg = config if isinstance(config, type) else get_config(config)
     app = Flask(__name__, instance_relative_config=True)
+    from app.fields import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # ids past INT are 404, not a driver error
     app.config.from_object(cfg)
     app.json.sort_keys = False  # keep the field order of the schemas
     _check_secrets(app)

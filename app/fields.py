@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
 from marshmallow import fields, validate
+from werkzeug.routing import IntegerConverter
 
 from app.extensions import api
 
@@ -164,6 +165,17 @@ class Money(fields.Decimal):
         if abs(raw) >= Decimal("100000000"):
             raise self.make_error("range")
         return raw.quantize(Decimal("0.01"))
+
+
+MAX_ID = 2**31 - 1  # ids are INT columns
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in URLs: an id beyond the INT columns is simply not found (404), where the
+    database driver would fail on it (SQLite: OverflowError → 500)."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 # Money is written as a string ("12.50"), so the OpenAPI document calls it a string, not the

@@ -36,6 +36,14 @@ def test_unknown_path_is_404_problem(client, path):
     assert "<html" not in response.get_data(as_text=True).lower()
 
 
+@pytest.mark.parametrize("path", ["/accounts/{}", "/customers/{}", "/orders/{}", "/books/{}"])
+@pytest.mark.parametrize("id_", [2**31, 2**63, 10**25])
+def test_ids_beyond_the_id_columns_are_404_not_500(client, admin_headers, path, id_):
+    response = client.get(path.format(id_), headers=admin_headers)
+
+    assert_problem(response, 404)
+
+
 @pytest.mark.parametrize(
     "method, path, allowed",
     [("delete", "/health", "GET"), ("put", "/login", "POST"), ("get", "/register", "POST"), ("post", "/me", "GET")],
