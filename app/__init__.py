@@ -134,9 +134,10 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import api
     from app.cart.routes import blp as cart_blp
     from app.orders.routes import blp as orders_blp
+    from app.reports.routes import blp as reports_blp
     from app.service.routes import blp as service_blp
 
-    for blp in (service_blp, auth_blp, accounts_blp, customers_blp, books_blp, cart_blp, orders_blp):
+    for blp in (service_blp, auth_blp, accounts_blp, customers_blp, books_blp, cart_blp, orders_blp, reports_blp):
         api.register_blueprint(blp)
     docs = get_swaggerui_blueprint(
         "/docs", "/openapi.json", config={"app_name": app.config["API_TITLE"], "persistAuthorization": True}

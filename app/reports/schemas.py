@@ -1,0 +1,162 @@
+"""Query parameters and answers of the admin reports."""
+
+from datetime import date, timedelta
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate
+
+from app.fields import QuerySchema, utctoday
+from app.reports.periods import DAY, PERIODS
+
+FORMATS = ("json", "csv", "png")
+DEFAULT_DAYS = 30  # from/to default: the 30 days ending today (UTC), both included
+MAX_DAY_RANGE = 366  # days in a range at day granularity
+MAX_RANGE = 3660  # days in a range at week or month granularity (about ten years)
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+MAX_LIMIT, DEFAULT_LIMIT = 100, 10
+MAX_THRESHOLD, DEFAULT_THRESHOLD = 1000, 5
+
+DATE_RANGE = validate.Range(
+    min=EARLIEST, max=LATEST, error=f"Must be a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}."
+)
+
+
+class FormatArgs(QuerySchema):
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(FORMATS),
+        metadata={
+            "description": "`json` (default), `csv` (a text/csv attachment with a header row) "
+            "or `png` (a chart drawn from the same numbers)."
+        },
+    )
+
+
+class RangeArgs(FormatArgs):
+    from_ = fields.Date(
+        data_key="from",
+        validate=DATE_RANGE,
+        metadata={"description": f"First UTC date included (YYYY-MM-DD). Default: `to` minus {DEFAULT_DAYS - 1} days."},
+    )
+    to = fields.Date(
+        validate=DATE_RANGE, metadata={"description": "Last UTC date included (YYYY-MM-DD). Default: today (UTC)."}
+    )
+
+    @post_load
+    def _defaults(self, data, **kwargs):
+        if data.get("to") is None:
+            data["to"] = utctoday()
+        if data.get("from_") is None:
+            data["from_"] = max(data["to"] - timedelta(days=DEFAULT_DAYS - 1), EARLIEST)
+        if data["from_"] > data["to"]:
+            raise ValidationError(f"Must not be after `to` ({data['to'].isoformat()}).", field_name="from")
+        self.check_range(data)
+        return data
+
+    def check_range(self, data: dict) -> None:
+        """Further checks of the resolved range (one post_load hook: marshmallow orders hooks by name)."""
+
+
+class SalesArgs(RangeArgs):
+    period = fields.String(
+        load_default=DAY,
+        validate=validate.OneOf(PERIODS),
+        metadata={
+            "description": "`day` (default; at most 366 days), `week` (ISO weeks, Monday to Sunday) or "
+            "`month`; week and month ranges may span at most 3660 days."
+        },
+    )
+
+    def check_range(self, data: dict) -> None:
+        days = (data["to"] - data["from_"]).days + 1
+        limit = MAX_DAY_RANGE if data["period"] == DAY else MAX_RANGE
+        if days > limit:
+            hint = " Use period=week or period=month, or a shorter range." if data["period"] == DAY else ""
+            raise ValidationError(
+                f"The range spans {days} days; period={data['period']} allows at most {limit}.{hint}",
+                field_name="to",
+            )
+
+
+class PopularArgs(RangeArgs):
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"How many books, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."},
+    )
+
+
+class InventoryArgs(FormatArgs):
+    low_stock_threshold = fields.Integer(
+        load_default=DEFAULT_THRESHOLD,
+        validate=validate.Range(min=1, max=MAX_THRESHOLD),
+        metadata={
+            "description": f"A title is low on stock when 0 < stock ≤ this, 1 to {MAX_THRESHOLD} "
+            f"(default {DEFAULT_THRESHOLD})."
+        },
+    )
+
+
+class SalesTotalsSchema(Schema):
+    orders = fields.Integer(metadata={"description": "Orders placed (cancelled ones never count)."})
+    units = fields.Integer(metadata={"description": "Copies sold."})
+    revenue = fields.Decimal(places=2, as_string=True, metadata={"example": "1234.50"})
+
+
+class SalesPointSchema(Schema):
+    period_start = fields.Date(
+        metadata={"description": "The day, the Monday of the ISO week, or the first of the month."}
+    )
+    orders = fields.Integer()
+    units = fields.Integer()
+    revenue = fields.Decimal(places=2, as_string=True, metadata={"example": "310.00"})
+
+
+class SalesReportSchema(Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    period = fields.String(metadata={"enum": list(PERIODS)})
+    totals = fields.Nested(SalesTotalsSchema)
+    series = fields.List(
+        fields.Nested(SalesPointSchema),
+        metadata={"description": "Every period in the range, oldest first, zeros included."},
+    )
+
+
+class PopularBookSchema(Schema):
+    book_id = fields.Integer()
+    title = fields.String()
+    author = fields.String()
+    units_sold = fields.Integer(metadata={"description": "Copies sold in the range."})
+    revenue = fields.Decimal(
+        places=2, as_string=True, metadata={"example": "99.90", "description": "At the prices the orders froze."}
+    )
+
+
+class PopularBooksReportSchema(Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    items = fields.List(
+        fields.Nested(PopularBookSchema),
+        metadata={"description": "Most copies sold first; ties: higher revenue, then lower book_id."},
+    )
+
+
+class StockItemSchema(Schema):
+    book_id = fields.Integer()
+    title = fields.String()
+    author = fields.String()
+    stock = fields.Integer()
+    shortfall = fields.Integer(metadata={"description": "Copies needed to bring the stock up to the threshold."})
+
+
+class InventoryReportSchema(Schema):
+    low_stock_threshold = fields.Integer()
+    titles = fields.Integer(metadata={"description": "Titles in the catalogue (retired books are left out)."})
+    total_units = fields.Integer(metadata={"description": "Copies in stock over all titles."})
+    inventory_value = fields.Decimal(
+        places=2, as_string=True, metadata={"example": "15230.40", "description": "Stock × today's price."}
+    )
+    out_of_stock = fields.List(fields.Nested(StockItemSchema), metadata={"description": "stock = 0, by book_id."})
+    low_stock = fields.List(
+        fields.Nested(StockItemSchema), metadata={"description": "0 < stock ≤ threshold, lowest stock first."}
+    )
