@@ -38,8 +38,13 @@ def main() -> None:
         raise SystemExit(f"refusing to load into {url}")
 
     server = sa.make_url(url)
-    conn = pymysql.connect(host=server.host, port=server.port or 3306, user=server.username,
-                           password=server.password or "", autocommit=True)
+    conn = pymysql.connect(
+        host=server.host,
+        port=server.port or 3306,
+        user=server.username,
+        password=server.password or "",
+        autocommit=True,
+    )
     with conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{args.database}`")
         cur.execute(f"CREATE DATABASE `{args.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")

@@ -465,3 +465,56 @@ def test_flask_seed_loads_the_demo_catalogue(app):
     assert db.session.execute(sa.select(sa.func.count()).select_from(Book)).scalar_one() == 25
     seed_books(books=10)
     assert db.session.execute(sa.select(sa.func.count()).select_from(Book)).scalar_one() == 35
+
+
+# --- the maintained counts ---------------------------------------------------------------------------
+
+
+def _counts():
+    from app.books.models import BookCount
+
+    db.session.expire_all()
+    maintained = {
+        row.genre.lower(): row.books for row in db.session.execute(sa.select(BookCount)).scalars() if row.books
+    }
+    counted = dict(
+        db.session.execute(
+            sa.select(sa.func.lower(sa.func.coalesce(Book.genre, "")), sa.func.count())
+            .where(Book.is_retired.is_(False))
+            .group_by(sa.func.lower(sa.func.coalesce(Book.genre, "")))
+        ).all()
+    )
+    return maintained, counted
+
+
+def test_per_genre_counts_stay_exact_through_every_write(client, admin_headers, customer_headers, make_book):
+    a = make_book(genre="Poetry")
+    b = make_book(genre="poetry")  # the same genre, any case
+    c = make_book(genre=None)
+    d = make_book(genre="History", stock=1)
+    maintained, counted = _counts()
+    assert maintained == counted == {"poetry": 2, "": 1, "history": 1}
+    client.patch(f"/books/{a.id}", json={"genre": "History"}, headers=admin_headers)
+    client.patch(f"/books/{b.id}", json={"genre": "POETRY"}, headers=admin_headers)
+    client.put(f"/books/{c.id}", json={**VALID, "genre": "Drama"}, headers=admin_headers)
+    client.put(f"/books/{d.id}/stock", json={"stock": 0}, headers=admin_headers)
+    client.post("/cart", json={"book_id": b.id}, headers=customer_headers)
+    assert client.delete(f"/books/{b.id}", headers=admin_headers).status_code == 204  # retired
+    assert client.delete(f"/books/{d.id}", headers=admin_headers).status_code == 204  # deleted
+    maintained, counted = _counts()
+    assert maintained == counted == {"history": 1, "drama": 1}
+    body = client.get("/books?per_page=1").get_json()
+    assert body["total"] == 2
+    assert client.get("/books?genre=HISTORY").get_json()["total"] == 1
+    assert client.get("/books?genre=poetry").get_json()["total"] == 0
+
+
+def test_counts_follow_the_bulk_load(client):
+    from app.books.seed import bulk_load
+
+    bulk_load(200, batch=64, echo=lambda *_: None)
+    maintained, counted = _counts()
+    assert maintained == counted and sum(maintained.values()) == 200
+    assert client.get("/books").get_json()["total"] == 200
+    genre = next(iter(maintained))
+    assert client.get("/books", query_string={"genre": genre}).get_json()["total"] == maintained[genre]

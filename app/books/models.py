@@ -70,3 +70,16 @@ class Book(db.Model):
 
     def __repr__(self) -> str:
         return f"<Book {self.id} {self.title!r}>"
+
+
+class BookCount(db.Model):
+    """Live (not retired) books per genre ('' for none), maintained by triggers on `books`
+    (migration 0002) whoever writes it; stock changes never touch it."""
+
+    __tablename__ = "book_counts"
+    __table_args__ = ({"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},)
+
+    genre: Mapped[str] = mapped_column(
+        String(GENRE_MAX).with_variant(String(GENRE_MAX, collation="NOCASE"), "sqlite"), primary_key=True
+    )
+    books: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

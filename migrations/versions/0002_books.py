@@ -19,6 +19,48 @@ depends_on = None
 SORT_COLUMNS = ("title", "author", "price", "created_at", "units_sold")
 FULLTEXT_COLUMNS = ["title", "author", "description", "isbn"]
 
+# book_counts: live (not retired) books per genre ('' for none), kept exact by triggers whoever
+# writes the books table, so the catalogue's total and a genre's total are a read of a few rows.
+# Stock changes never touch it (orders do not contend on it).
+MYSQL_TRIGGERS = [
+    """CREATE TRIGGER trg_books_count_insert AFTER INSERT ON books FOR EACH ROW
+    IF NOT NEW.is_retired THEN
+        INSERT INTO book_counts (genre, books) VALUES (COALESCE(NEW.genre, ''), 1)
+        ON DUPLICATE KEY UPDATE books = books + 1;
+    END IF""",
+    """CREATE TRIGGER trg_books_count_update AFTER UPDATE ON books FOR EACH ROW
+    IF NOT (OLD.is_retired <=> NEW.is_retired) OR NOT (COALESCE(OLD.genre, '') = COALESCE(NEW.genre, '')) THEN
+        IF NOT OLD.is_retired THEN
+            UPDATE book_counts SET books = books - 1 WHERE genre = COALESCE(OLD.genre, '');
+        END IF;
+        IF NOT NEW.is_retired THEN
+            INSERT INTO book_counts (genre, books) VALUES (COALESCE(NEW.genre, ''), 1)
+            ON DUPLICATE KEY UPDATE books = books + 1;
+        END IF;
+    END IF""",
+    """CREATE TRIGGER trg_books_count_delete AFTER DELETE ON books FOR EACH ROW
+    IF NOT OLD.is_retired THEN
+        UPDATE book_counts SET books = books - 1 WHERE genre = COALESCE(OLD.genre, '');
+    END IF""",
+]
+SQLITE_TRIGGERS = [
+    """CREATE TRIGGER trg_books_count_insert AFTER INSERT ON books WHEN NOT NEW.is_retired BEGIN
+        INSERT INTO book_counts (genre, books) VALUES (COALESCE(NEW.genre, ''), 1)
+        ON CONFLICT (genre) DO UPDATE SET books = books + 1;
+    END""",
+    """CREATE TRIGGER trg_books_count_update AFTER UPDATE OF genre, is_retired ON books
+    WHEN OLD.is_retired IS NOT NEW.is_retired OR COALESCE(OLD.genre, '') <> COALESCE(NEW.genre, '') COLLATE NOCASE
+    BEGIN
+        UPDATE book_counts SET books = books - 1 WHERE NOT OLD.is_retired AND genre = COALESCE(OLD.genre, '');
+        INSERT INTO book_counts (genre, books) SELECT COALESCE(NEW.genre, ''), 1 WHERE NOT NEW.is_retired
+        ON CONFLICT (genre) DO UPDATE SET books = books + 1;
+    END""",
+    """CREATE TRIGGER trg_books_count_delete AFTER DELETE ON books WHEN NOT OLD.is_retired BEGIN
+        UPDATE book_counts SET books = books - 1 WHERE genre = COALESCE(OLD.genre, '');
+    END""",
+]
+TRIGGER_NAMES = ["trg_books_count_insert", "trg_books_count_update", "trg_books_count_delete"]
+
 
 def upgrade():
     op.create_table('books',
@@ -49,8 +91,20 @@ def upgrade():
     if op.get_bind().dialect.name == 'mysql':
         op.create_index('ft_books_search', 'books', FULLTEXT_COLUMNS, unique=False, mysql_prefix='FULLTEXT')
 
+    op.create_table('book_counts',
+    sa.Column('genre', sa.String(length=50).with_variant(sa.String(length=50, collation='NOCASE'), 'sqlite'), nullable=False),
+    sa.Column('books', sa.Integer(), server_default='0', nullable=False),
+    sa.PrimaryKeyConstraint('genre', name=op.f('pk_book_counts')),
+    **MYSQL,
+    )
+    for statement in (MYSQL_TRIGGERS if op.get_bind().dialect.name == 'mysql' else SQLITE_TRIGGERS):
+        op.execute(statement)
+
 
 def downgrade():
+    for name in TRIGGER_NAMES:
+        op.execute(f'DROP TRIGGER IF EXISTS {name}')
+    op.drop_table('book_counts')
     if op.get_bind().dialect.name == 'mysql':
         op.drop_index('ft_books_search', table_name='books')
     with op.batch_alter_table('books', schema=None) as batch_op:
