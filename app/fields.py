@@ -167,15 +167,12 @@ class Money(fields.Decimal):
         return raw.quantize(Decimal("0.01"))
 
 
-MAX_ID = 2**31 - 1  # ids are INT columns
-
-
 class IdConverter(IntegerConverter):
-    """`<int:…>` in URLs: an id beyond the INT columns is simply not found (404), where the
-    database driver would fail on it (SQLite: OverflowError → 500)."""
+    """`<int:…>` in URLs: at most 10 digits. A longer id matches no route, so every method
+    answers 404, where the database driver would fail on it (SQLite: OverflowError → 500).
+    (A bound checked after matching would make Werkzeug answer 405 for PUT/PATCH/DELETE.)"""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID, signed=False):
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+    regex = r"\d{1,10}"
 
 
 # Money is written as a string ("12.50"), so the OpenAPI document calls it a string, not the

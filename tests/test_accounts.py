@@ -162,6 +162,7 @@ BAD_ACCOUNTS = [
     ("password-short", {"password": "1234567"}, "password"),
     ("password-73-bytes", {"password": "€" * 24 + "x"}, "password"),
     ("username-surrogate", {"username": "st\ud800ff"}, "username"),
+    ("username-emoji", {"username": "staff📚"}, "username"),
 ]
 
 

@@ -36,12 +36,29 @@ def test_unknown_path_is_404_problem(client, path):
     assert "<html" not in response.get_data(as_text=True).lower()
 
 
-@pytest.mark.parametrize("path", ["/accounts/{}", "/customers/{}", "/orders/{}", "/books/{}"])
-@pytest.mark.parametrize("id_", [2**31, 2**63, 10**25])
-def test_ids_beyond_the_id_columns_are_404_not_500(client, admin_headers, path, id_):
-    response = client.get(path.format(id_), headers=admin_headers)
+ID_PATHS = ["/accounts/{}", "/customers/{}", "/orders/{}", "/books/{}"]
 
-    assert_problem(response, 404)
+
+@pytest.mark.parametrize("path", ID_PATHS)
+@pytest.mark.parametrize("id_", [2**31, 9_999_999_999])
+@pytest.mark.parametrize("method", ["get", "patch", "delete"])
+def test_ids_past_int_reach_the_database_safely_and_are_404(client, admin_headers, path, id_, method):
+    response = getattr(client, method)(path.format(id_), json={}, headers=admin_headers)
+
+    if response.status_code == 405:  # this path has no such method, whatever the id
+        assert method.upper() not in response.headers["Allow"]
+    else:
+        assert_problem(response, 404)
+
+
+@pytest.mark.parametrize("path", ID_PATHS)
+@pytest.mark.parametrize("id_", [10**10, 2**63, 10**25])
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_ids_of_more_than_10_digits_match_no_route(client, admin_headers, path, id_, method):
+    response = getattr(client, method)(path.format(id_), json={}, headers=admin_headers)
+
+    body = assert_problem(response, 404)
+    assert body["detail"].startswith("No resource at")
 
 
 @pytest.mark.parametrize(
@@ -159,6 +176,46 @@ def test_body_that_is_not_utf8_is_400(client, raw):
     assert_problem(response, 400)
 
 
+# Every body of the auth, accounts and customers routes: (method, path, caller, a text field).
+BODY_ROUTES = [
+    ("post", "/register", None, "name"),
+    ("post", "/login", None, "username"),
+    ("patch", "/me", "customer", "name"),
+    ("put", "/me/password", "customer", "current_password"),
+    ("post", "/accounts", "admin", "username"),
+    ("put", "/accounts/{account}", "customer", "username"),
+    ("patch", "/accounts/{account}", "customer", "username"),
+    ("post", "/customers", None, "name"),
+    ("put", "/customers/{customer}", "customer", "name"),
+    ("patch", "/customers/{customer}", "customer", "name"),
+]
+BAD_BODIES = {
+    "text": ("name=Ann", "text/plain", 415),
+    "form": ("name=Ann", "application/x-www-form-urlencoded", 415),
+    "malformed": ('{"name": "Ann",}', "application/json", 400),
+    "surrogate": ('{"FIELD": "x\\udc00y"}', "application/json", 400),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_BODIES))
+@pytest.mark.parametrize(
+    "method, path, caller, field", BODY_ROUTES, ids=[f"{m.upper()} {p}" for m, p, *_ in BODY_ROUTES]
+)
+def test_every_body_refuses_non_json_malformed_json_and_lone_surrogates(
+    client, customer, customer_headers, admin_headers, method, path, caller, field, kind
+):
+    data, content_type, status = BAD_BODIES[kind]
+    data = data.replace("FIELD", field)
+    url = path.format(account=customer.id, customer=customer.customer_id)
+    headers = {"customer": customer_headers, "admin": admin_headers}.get(caller, {})
+    before = row_counts(), client.get("/me", headers=customer_headers).get_json()
+
+    response = getattr(client, method)(url, data=data, content_type=content_type, headers=headers)
+
+    assert_problem(response, status, *([field] if kind == "surrogate" else []))
+    assert (row_counts(), client.get("/me", headers=customer_headers).get_json()) == before
+
+
 def test_validation_problem_names_every_bad_field(client):
     response = client.post("/register", json={"name": "", "email": "nope", "password": "short", "role": "admin"})
 
@@ -271,6 +328,18 @@ def test_unsafe_request_ids_are_replaced(down, incoming):
     rid = response.get_json()["request_id"]
     assert rid != incoming
     assert rid == response.headers["X-Request-ID"]
+
+
+def test_failures_are_logged_without_the_passwords_in_the_request(down, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    down.post("/register", json=registration())
+    down.post("/login", json={"username": "ann", "password": PASSWORD})
+    down.post("/_test/explode", json={"password": PASSWORD, "new_password": PASSWORD})
+
+    assert any(r.levelno >= logging.WARNING for r in caplog.records)  # the failures were logged
+    assert PASSWORD not in caplog.text
+    assert "$2b$" not in caplog.text
 
 
 def test_health_says_database_unreachable_with_503(down):
