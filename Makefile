@@ -38,7 +38,10 @@ help:
 	@echo "make clean      remove caches (distclean: also .venv, node_modules, instance/bookstore.db)"
 
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	 { echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version 2>&1)); set PYTHON=python3.X"; exit 1; }
+	$(PYTHON) -m venv $(VENV) || \
+	 { rm -rf $(VENV); echo "python3 -m venv failed: on Debian/Ubuntu, apt-get install python3-venv"; exit 1; }
 
 $(RUNTIME_STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install -q -r requirements.txt
