@@ -1,9 +1,16 @@
 """Login accounts: the admin list and create, self/admin read, update and delete (API.md "Auth and accounts")."""
 
 import json
+import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from conftest import PASSWORD, assert_problem, bearer, row_counts
+from sqlalchemy import text
+
+from tests.live import ROOT, VENV_BIN, LiveDatabase, LiveServer, mysql_test_url
 
 pytestmark = pytest.mark.usefixtures("no_secrets")
 
@@ -423,3 +430,92 @@ def test_a_deactivated_admin_does_not_count(client, make, admin, admin_headers):
     assert client.patch(f"/accounts/{other.id}", json={"is_active": False}, headers=admin_headers).status_code == 200
 
     assert_problem(client.patch(f"/accounts/{admin.id}", json={"role": "customer"}, headers=admin_headers), 409)
+
+
+# --- on a real server: several processes and real row locks (MariaDB only) ----------------------
+
+needs_mariadb = pytest.mark.skipif(mysql_test_url() is None, reason="needs TEST_DATABASE_URL on MySQL/MariaDB")
+ROUNDS = 25
+
+
+@pytest.fixture(scope="module")
+def two_live_admins():
+    database = LiveDatabase("accounts_live")
+    engine = database.create()
+    server = LiveServer(database.url, workers=4, threads=4).start()
+    try:
+        for name in ("first-admin", "second-admin"):
+            subprocess.run(
+                [
+                    str(VENV_BIN / "flask"),
+                    "create-admin",
+                    "--username",
+                    name,
+                    "--email",
+                    f"{name}@example.com",
+                    "--password",
+                    PASSWORD,
+                ],
+                cwd=ROOT,
+                env={**server.env, "FLASK_APP": "run.py"},
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+        admins = []
+        for name in ("first-admin", "second-admin"):
+            body = requests.post(server.url("/login"), json={"username": name, "password": PASSWORD}, timeout=10).json()
+            me = requests.get(server.url("/me"), headers=bearer(body["access_token"]), timeout=10).json()
+            admins.append((me["account"]["id"], bearer(body["access_token"])))
+        yield server, engine, admins
+    finally:
+        server.stop()
+        database.drop()
+
+
+def _active_admins(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT COUNT(*) FROM accounts WHERE role = 'admin' AND is_active = 1")).scalar_one()
+
+
+def _restore_admins(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("UPDATE accounts SET role = 'admin', is_active = 1"))
+
+
+def _at_once(calls):
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+@pytest.mark.parametrize(
+    "change, target",
+    [({"is_active": False}, "other"), ({"role": "customer"}, "self"), ({"role": "customer"}, "other")],
+    ids=["deactivate-each-other", "both-step-down", "demote-each-other"],
+)
+@pytest.mark.slow
+@pytest.mark.mysql_only
+@needs_mariadb
+def test_two_admins_at_once_never_leave_no_admin(two_live_admins, change, target):
+    server, engine, admins = two_live_admins
+    for _ in range(ROUNDS):
+        _restore_admins(engine)
+        calls = []
+        for i, (own_id, headers) in enumerate(admins):
+            target_id = own_id if target == "self" else admins[1 - i][0]
+            url = server.url(f"/accounts/{target_id}")
+            calls.append(lambda url=url, headers=headers: requests.patch(url, json=change, headers=headers, timeout=30))
+
+        responses = _at_once(calls)
+
+        codes = sorted(r.status_code for r in responses)
+        assert _active_admins(engine) == 1, codes
+        # the loser is refused as the last admin (409), or is already no admin: a customer
+        # cannot see the other account (404), a deactivated account's token is refused (401)
+        assert codes[0] == 200 and codes[1] in (401, 404, 409), codes

@@ -158,16 +158,21 @@ def create_account(data: dict) -> Account:
     return account
 
 
-def _other_active_admins(account: Account) -> int:
-    return db.session.execute(
-        select(func.count(Account.id)).where(
-            Account.role == ROLE_ADMIN, Account.is_active.is_(True), Account.id != account.id
-        )
-    ).scalar_one()
-
-
 def guard_last_admin(account: Account) -> None:
-    if account.role == ROLE_ADMIN and account.is_active and _other_active_admins(account) == 0:
+    """409 if `account` is the last active admin.
+
+    The active admin rows are read with FOR UPDATE and stay locked until the caller commits:
+    two admins demoting or deleting each other at once are serialised, and the second sees the
+    first's change (on MariaDB a plain count let both pass and left no admin). SQLite writers
+    are serialised already (BEGIN IMMEDIATE)."""
+    if account.role != ROLE_ADMIN:
+        return
+    active_admins = set(
+        db.session.execute(
+            select(Account.id).where(Account.role == ROLE_ADMIN, Account.is_active.is_(True)).with_for_update()
+        ).scalars()
+    )
+    if active_admins <= {account.id}:
         raise Conflict("This is the last active admin account; make another admin first.")
 
 
