@@ -36,6 +36,7 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make postman    run the Postman collection with newman against a fresh server"
 	@echo "make clean      remove caches (distclean: also .venv, node_modules, instance/bookstore.db)"
+	@echo "make bench-*    benchmarks on MariaDB with wrk: bench-catalogue (see bench/README.md)"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -92,3 +93,15 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV) node_modules instance/bookstore.db instance/bookstore.db-wal instance/bookstore.db-shm
+
+# --- Benchmarks (bench/README.md has the results; not part of `make test`) -----------------------
+
+# Catalogue benchmark (issue 3): MariaDB at 127.0.0.1:3306 (BENCH_MYSQL to change) and wrk (apt-get install -y wrk).
+# Loads 10k/100k/1M generated books into bookstore_bench_10k/_100k/_1m when missing, serves the app and a raw
+# PyMySQL ceiling with gunicorn, and writes the table into bench/README.md. About 20 minutes with the 1M load;
+# BENCH_ARGS="--sizes 10000 --reps 1 --duration 2" for a quick look.
+.PHONY: bench-catalogue
+BENCH_ARGS ?=
+bench-catalogue: $(RUNTIME_STAMP)
+	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk"; exit 1; }
+	$(PY) bench/run_catalogue.py --write-readme $(BENCH_ARGS)
