@@ -2,12 +2,18 @@
 
 import base64
 import json
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import jwt as pyjwt
 import pytest
+import requests
 from conftest import PASSWORD, assert_problem, bearer, row_counts
 from flask_jwt_extended import create_access_token, create_refresh_token
+
+from tests.live import LiveDatabase, LiveServer, mysql_test_url
 
 pytestmark = pytest.mark.usefixtures("no_secrets")
 
@@ -600,3 +606,90 @@ def test_change_password_needs_a_token(client):
     response = client.put("/me/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
 
     assert_problem(response, 401)
+
+
+# --- on a real server: several processes share revocations and (with Redis) the login limit ------
+
+needs_mariadb = pytest.mark.skipif(mysql_test_url() is None, reason="needs TEST_DATABASE_URL on MySQL/MariaDB")
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """gunicorn, 4 processes x 4 threads, on its own MariaDB database, rate limits counted in Redis."""
+    database = LiveDatabase("auth_live")
+    database.create()
+    server = LiveServer(
+        database.url, workers=4, threads=4, extra_env={"REDIS_URL": REDIS_URL, "LOGIN_RATE_LIMIT": "10 per minute"}
+    ).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        database.drop()
+
+
+def _live_user(server, prefix: str) -> str:
+    name = f"{prefix}-{uuid.uuid4().hex[:12]}"  # fresh in Redis too, where counts outlive the database
+    body = {"name": name, "email": f"{name}@example.com", "username": name, "password": PASSWORD}
+    assert requests.post(server.url("/register"), json=body, timeout=10).status_code == 201
+    return name
+
+
+def _parallel(n: int, call) -> list:
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        barrier.wait()
+        return call(i)
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+@pytest.mark.mysql_only
+@needs_mariadb
+def test_a_revoked_token_is_refused_by_every_server_process(live_server):
+    name = _live_user(live_server, "revoke")
+    issued = requests.post(live_server.url("/login"), json={"username": name, "password": PASSWORD}, timeout=10).json()
+    headers = bearer(issued["access_token"])
+    before = _parallel(16, lambda _: requests.get(live_server.url("/me"), headers=headers, timeout=10).status_code)
+
+    assert requests.post(live_server.url("/logout"), headers=headers, timeout=10).status_code == 204
+
+    after = _parallel(32, lambda _: requests.get(live_server.url("/me"), headers=headers, timeout=10).status_code)
+    refresh = requests.post(live_server.url("/token/refresh"), headers=bearer(issued["refresh_token"]), timeout=10)
+    assert set(before) == {200}
+    assert set(after) == {401}
+    assert refresh.status_code == 401
+
+
+@pytest.mark.mysql_only
+@needs_mariadb
+def test_logging_out_twice_at_once_is_never_a_conflict(live_server):
+    name = _live_user(live_server, "double")
+    token = requests.post(live_server.url("/login"), json={"username": name, "password": PASSWORD}, timeout=10).json()
+
+    codes = _parallel(
+        8, lambda _: requests.post(live_server.url("/logout"), headers=bearer(token["access_token"]), timeout=10)
+    )
+
+    statuses = sorted(r.status_code for r in codes)
+    assert 204 in statuses and set(statuses) <= {204, 401}, statuses
+
+
+@pytest.mark.mysql_only
+@needs_mariadb
+def test_with_redis_the_login_limit_counts_across_processes(live_server):
+    name = _live_user(live_server, "limited")
+
+    def attempt(password):  # a new connection each time: the requests spread over the workers
+        return requests.post(live_server.url("/login"), json={"username": name, "password": password}, timeout=10)
+
+    first_ten = _parallel(10, lambda _: attempt("wrong-password").status_code)
+    eleventh = attempt(PASSWORD)
+
+    assert first_ten == [401] * 10
+    assert eleventh.status_code == 429
+    assert eleventh.headers["Content-Type"] == "application/problem+json"
+    assert 1 <= int(eleventh.headers["Retry-After"]) <= 61

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Account, RevokedToken
 from app.auth import ROLE_ADMIN, ROLE_CUSTOMER, check_password, hash_password
@@ -100,7 +101,11 @@ def logout(claims: dict) -> None:
     for key, expires_at in keys.items():
         if key not in existing:
             db.session.add(RevokedToken(jti=key, expires_at=expires_at))
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A simultaneous logout with the same token revoked it first: revoked either way.
+        db.session.rollback()
 
 
 def purge_expired_revocations() -> int:
