@@ -222,6 +222,7 @@ def test_login_by_username_gives_working_bearer_tokens(client, customer):
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 15 * 60
     assert body["access_token"] != body["refresh_token"]
+    assert response.headers["Cache-Control"] == "no-store"  # tokens must not be cached
     me = client.get("/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200
     assert me.get_json()["account"]["username"] == customer.username
@@ -402,6 +403,7 @@ def test_refresh_gives_a_working_access_token(client, customer):
     assert response.status_code == 200
     body = response.get_json()
     assert set(body) == {"access_token", "token_type", "expires_in"}
+    assert response.headers["Cache-Control"] == "no-store"
     assert body["token_type"] == "Bearer"
     me = client.get("/me", headers=bearer(body["access_token"]))
     assert me.get_json()["account"]["id"] == customer.id

@@ -5,6 +5,8 @@ from conftest import PASSWORD, assert_problem, bearer, row_counts
 
 from app.commands import DEMO_ADMIN, DEMO_CUSTOMER
 
+pytestmark = pytest.mark.usefixtures("no_secrets")
+
 ADMIN_PASSWORD = "admin-secret-pass"
 
 

@@ -8,6 +8,8 @@ from openapi_spec_validator import validate
 
 from app.auth import ADMIN, PUBLIC
 
+pytestmark = pytest.mark.usefixtures("no_secrets")
+
 METHODS = {"get", "put", "post", "patch", "delete"}
 NOT_API = {"static", "api-docs.openapi_json", "swagger_ui.show"}
 

@@ -70,7 +70,9 @@ def register(data):
 @auth_blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def login(data):
     """Log in with a username or email; get access and refresh tokens"""
-    return services.login(data["username"], data["password"])
+    # Token responses must not be stored by browsers or proxies (RFC 6749 5.1); the app adds
+    # no-store only when the request carried an Authorization header, which a login does not.
+    return services.login(data["username"], data["password"]), 200, {"Cache-Control": "no-store"}
 
 
 @auth_blp.post("/token/refresh")
