@@ -9,11 +9,12 @@ order counts on the UTC date it was placed: the range [from 00:00, to + 1 day 00
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from app.books.models import Book
 from app.extensions import db
 from app.orders.models import CANCELLED, STATUSES, Order, OrderItem
+from app.reports import models as _indexes  # noqa: F401  (the report index is part of the metadata)
 from app.reports.periods import as_date, buckets, period_start, sum_cents
 
 # Spelled as an IN list (not `!= 'cancelled'`) so the (status, created_at) index serves the range.
@@ -40,21 +41,26 @@ def _done(rows):
 
 
 def sales(start: date, end: date, period: str) -> dict:
+    # Two grouped reads in one transaction (one snapshot): orders per period from the orders
+    # index alone, copies and revenue per period from the lines. One query with
+    # COUNT(DISTINCT orders.id) over the join costs about twice as much on MariaDB.
     bucket = period_start(Order.created_at, period)
+    placed = _placed_between(start, end)
+    orders = dict(db.session.execute(select(bucket, func.count(Order.id)).where(*placed).group_by(bucket)).all())
     rows = _done(
         db.session.execute(
             select(
                 bucket.label("period_start"),
-                func.count(distinct(Order.id)).label("orders"),
                 func.sum(OrderItem.quantity).label("units"),
                 sum_cents(OrderItem.line_total).label("revenue"),
             )
             .select_from(Order)
             .join(OrderItem, OrderItem.order_id == Order.id)
-            .where(*_placed_between(start, end))
+            .where(*placed)
             .group_by(bucket)
         ).all()
     )
+    counts = {as_date(day): int(n) for day, n in orders.items()}
     found = {as_date(r.period_start): r for r in rows}
     series = []
     for day in buckets(start, end, period):
@@ -62,13 +68,13 @@ def sales(start: date, end: date, period: str) -> dict:
         series.append(
             {
                 "period_start": day,
-                "orders": int(row.orders) if row else 0,
+                "orders": counts.pop(day, 0),
                 "units": int(row.units or 0) if row else 0,
                 "revenue": _money(row.revenue) if row else Decimal("0.00"),
             }
         )
-    if found:  # a bucket outside the list would mean the SQL and Python periods disagree
-        raise RuntimeError(f"periods {sorted(found)} returned by the database are not in the series")
+    if found or counts:  # a period outside the list would mean the SQL and Python periods disagree
+        raise RuntimeError(f"periods {sorted({*found, *counts})} from the database are not in the series")
     totals = {
         "orders": sum(p["orders"] for p in series),
         "units": sum(p["units"] for p in series),

@@ -1,0 +1,220 @@
+"""Time the admin reports over 200k orders (about 1M order lines) on MariaDB/MySQL.
+
+    .venv/bin/python bench/bench_reports.py [--orders 200000] [--books 20000] [--reuse] [--explain]
+
+Builds its own database (default bookstore_bench_reports: dropped and created again, migrated
+with the project's migrations), loads a generated catalogue with the catalogue's bulk seeder and
+an 18-month order history with `flask seed --orders`'s bulk path, runs ANALYZE TABLE, then asks
+every report for JSON and PNG through the app in-process (Flask test client with an admin's
+token: routing, auth, validation, SQL, serialisation and drawing; no network) and prints the
+median of 5 runs after one warm-up, as a Markdown table for bench/README.md.
+`--reuse` keeps a database already built with the same sizes; `--explain` prints the query plans.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RUNS = 5
+TARGET_SECONDS = 1.0
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=200_000)
+    parser.add_argument("--books", type=int, default=20_000)
+    parser.add_argument("--database", default="bookstore_bench_reports")
+    parser.add_argument("--server", default=os.environ.get("BENCH_MYSQL", "mysql://root@127.0.0.1:3306"))
+    parser.add_argument("--reuse", action="store_true", help="keep a database already built with these sizes")
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN for the report queries")
+    args = parser.parse_args()
+    if not args.database.startswith("bookstore_bench"):
+        parser.error("the benchmark database name must start with bookstore_bench (it is dropped)")
+    return args
+
+
+def recreate_database(url: str, name: str) -> None:
+    import pymysql
+    import sqlalchemy as sa
+
+    server = sa.make_url(url)
+    conn = pymysql.connect(
+        host=server.host,
+        port=server.port or 3306,
+        user=server.username,
+        password=server.password or "",
+        autocommit=True,
+    )
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    conn.close()
+
+
+def database_sizes(db, sa) -> tuple[int, int, int]:
+    try:
+        row = db.session.execute(
+            sa.text(
+                "SELECT (SELECT COUNT(*) FROM books), (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_items)"
+            )
+        ).one()
+    except sa.exc.DBAPIError:
+        db.session.rollback()
+        return (0, 0, 0)
+    db.session.commit()
+    return tuple(row)
+
+
+def build(args, db, sa) -> None:
+    from flask_migrate import upgrade
+
+    from app.books.seed import bulk_load
+    from app.orders.seed import generate_history
+
+    upgrade(directory=str(ROOT / "migrations"))
+    started = time.perf_counter()
+    bulk_load(args.books)
+    print(f"catalogue: {args.books} books in {time.perf_counter() - started:.1f} s", flush=True)
+    started = time.perf_counter()
+    generate_history(args.orders)
+    print(f"history: {args.orders} orders in {time.perf_counter() - started:.1f} s", flush=True)
+    for table in ("books", "orders", "order_items", "order_status_history"):
+        db.session.execute(sa.text(f"ANALYZE TABLE {table}"))
+    db.session.commit()
+
+
+def admin_headers(client) -> dict:
+    from app.accounts import services
+    from app.accounts.models import Account
+    from app.extensions import db
+
+    password = "bench-admin-password"
+    if db.session.query(Account.id).filter_by(username="benchadmin").first() is None:
+        services.create_admin("benchadmin", "benchadmin@bench.example", password)
+    response = client.post("/login", json={"username": "benchadmin", "password": password})
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+
+def cases(today):
+    year = {"from": (today - timedelta(days=365)).isoformat(), "to": today.isoformat()}
+    history = {"from": (today - timedelta(days=547)).isoformat(), "to": today.isoformat()}
+    return [
+        ("sales, a year by day (366 points)", "/reports/sales", {**year, "period": "day"}),
+        ("sales, 18 months by week", "/reports/sales", {**history, "period": "week"}),
+        ("sales, 18 months by month", "/reports/sales", {**history, "period": "month"}),
+        ("sales, last 30 days by day (default)", "/reports/sales", {}),
+        ("popular books, a year, top 10", "/reports/popular-books", {**year, "limit": 10}),
+        ("popular books, a year, top 100", "/reports/popular-books", {**year, "limit": 100}),
+        ("popular books, last 30 days, top 10", "/reports/popular-books", {}),
+        ("inventory (threshold 5)", "/reports/inventory", {}),
+    ]
+
+
+def timed(client, headers, path, params) -> tuple[float, int]:
+    started = time.perf_counter()
+    response = client.get(path, query_string=params, headers=headers)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200, (path, params, response.get_data(as_text=True)[:500])
+    return elapsed, len(response.get_data())
+
+
+def explain(db, sa, today) -> None:
+    """EXPLAIN the statements the sales (a year by day) and popular-books services send."""
+    from app.reports import services
+
+    captured = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        captured.append(cursor.mogrify(statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        year = today - timedelta(days=365)
+        services.sales(year, today, "day")
+        services.popular_books(year, today, 10)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    for statement in captured:
+        if not statement.lstrip().upper().startswith("SELECT"):
+            continue
+        print("\n" + statement)
+        for row in db.session.connection().exec_driver_sql("EXPLAIN " + statement).mappings():
+            print("  ", {k: v for k, v in row.items() if v is not None})
+        db.session.commit()
+
+
+def main() -> None:
+    args = parse_args()
+    # config.py reads DATABASE_URL when it is imported: set it before anything imports it.
+    os.environ["DATABASE_URL"] = f"{args.server}/{args.database}"
+    import sqlalchemy as sa
+
+    from config import Config
+
+    url = Config.SQLALCHEMY_DATABASE_URI
+    if not url.startswith("mysql") or not url.split("?")[0].endswith("/" + args.database):
+        raise SystemExit(f"refusing to benchmark on {url}")
+
+    from app import create_app
+    from app.extensions import db
+
+    reuse = False
+    if args.reuse:
+        app = create_app("development")
+        with app.app_context():
+            books, orders, _ = database_sizes(db, sa)
+            reuse = books == args.books and orders == args.orders
+            db.engine.dispose()
+        print("reusing the database" if reuse else "the database does not match: rebuilding", flush=True)
+    if not reuse:
+        recreate_database(url, args.database)
+    app = create_app("development")
+    app.config["RATELIMIT_ENABLED"] = False
+    with app.app_context():
+        if not reuse:
+            build(args, db, sa)
+        books, orders, lines = database_sizes(db, sa)
+        version = db.session.execute(sa.text("SELECT VERSION()")).scalar_one()
+        db.session.commit()
+        print(f"\ndatabase {args.database} on {version}: {books} books, {orders} orders, {lines} order lines")
+        today = datetime.now(UTC).date()
+        if args.explain:
+            explain(db, sa, today)
+        client = app.test_client()
+        headers = admin_headers(client)
+        print(f"\nmedian of {RUNS} runs after one warm-up (min–max), in-process requests\n")
+        print("| report | JSON | PNG | PNG size |")
+        print("|---|---|---|---|")
+        slow = []
+        for label, path, params in cases(today):
+            row = [label]
+            size = 0
+            for fmt in ("json", "png"):
+                query = {**params, "format": fmt}
+                timed(client, headers, path, query)  # warm-up
+                runs = []
+                for _ in range(RUNS):
+                    elapsed, size = timed(client, headers, path, query)
+                    runs.append(elapsed)
+                median = statistics.median(runs)
+                row.append(f"{median * 1000:.0f} ms ({min(runs) * 1000:.0f}–{max(runs) * 1000:.0f})")
+                if median > TARGET_SECONDS and ("a year" in label):
+                    slow.append(f"{label} {fmt}")
+            row.append(f"{size / 1024:.0f} KiB")
+            print("| " + " | ".join(row) + " |", flush=True)
+        if slow:
+            print(f"\nover the {TARGET_SECONDS:.0f} s target: {', '.join(slow)}")
+            raise SystemExit(1)
+        print(f"\nall year-long reports under the {TARGET_SECONDS:.0f} s target")
+
+
+if __name__ == "__main__":
+    main()
