@@ -880,6 +880,33 @@ def classify(frame: str) -> str:
     return "other (stdlib, interpreter)"
 
 
+# Phases of one POST /orders, by the outermost marker found on the stack (checked in this order).
+PHASES = (
+    ("verify_jwt_in_request (", "auth: JWT decode + revoked-token SELECT + account SELECT (+ pool checkout PING)"),
+    ("_render (", "render the order (OrderSchema.dump)"),
+    ("Session.commit (", "COMMIT (SQLAlchemy commit)"),
+    ("Session.flush (", "ORM flush: INSERT order, lines, history (unit of work)"),
+    ("Session.execute (", "service Core statements: conditional UPDATE, SELECT title/price"),
+    ("_place (", "service: other Python (objects, Decimal, idempotency)"),
+    ("place_order (", "service: other Python (objects, Decimal, idempotency)"),
+    ("Parser.parse (", "request body: JSON parse + marshmallow validation (webargs)"),
+    ("Flask.full_dispatch_request (", "Flask: routing, before/after hooks, response building"),
+    ("Flask.wsgi_app (", "Flask/Werkzeug: request context, teardown (session remove)"),
+)
+
+
+def phase_of(frames: list[str]) -> str:
+    for marker, phase in PHASES:
+        if any(marker in f for f in frames):
+            return phase
+    return "gunicorn: HTTP parsing, sockets, threads"
+
+
+def function_of(frame: str) -> str:
+    """A py-spy frame without its line number: 'name (file)'."""
+    return re.sub(r":\d+\)$", ")", frame)
+
+
 def profile_http(args, wrk, server, data_file, clients, workdir) -> dict | None:
     py_spy = VENV_BIN / "py-spy"
     if not py_spy.exists():
@@ -903,7 +930,7 @@ def profile_http(args, wrk, server, data_file, clients, workdir) -> dict | None:
             "--format",
             "raw",
             "--rate",
-            "100",
+            "250",
             "--duration",
             str(seconds),
             "-o",
@@ -932,6 +959,7 @@ def profile_http(args, wrk, server, data_file, clients, workdir) -> dict | None:
     self_time: Counter = Counter()
     layer_self: Counter = Counter()
     inclusive: Counter = Counter()
+    phases: Counter = Counter()
     for stack, count in stacks.items():
         frames = [f for f in stack.split(";") if " (" in f and not f.startswith(("process ", "thread "))]
         if not frames:
@@ -939,7 +967,8 @@ def profile_http(args, wrk, server, data_file, clients, workdir) -> dict | None:
         leaf = frames[-1]
         self_time[leaf] += count
         layer_self[classify(leaf)] += count
-        for f in set(frames):
+        phases[phase_of(frames)] += count
+        for f in {function_of(f) for f in frames}:
             inclusive[f] += count
     app_dir = f"{ROOT}/app/"
     app_frames = [(f, c) for f, c in inclusive.most_common() if app_dir in f]
@@ -952,6 +981,7 @@ def profile_http(args, wrk, server, data_file, clients, workdir) -> dict | None:
         "samples": total,
         "workers": len(pids),
         "orders_per_s_while_sampled": res["status"].get(201, 0) / (res["duration_us"] / 1e6),
+        "phases": [(k, v / total) for k, v in phases.most_common()],
         "layers": [(k, v / total) for k, v in layer_self.most_common()],
         "self": [(f, c / total) for f, c in self_time.most_common(25)],
         "app": [(f, c / total) for f, c in app_frames[:20]],
@@ -1219,6 +1249,11 @@ def build_report(
             for layer, share in profile["layers"]:
                 lines.append(f"- {share:5.1%} {layer}")
             lines.append("")
+            lines.append("By phase of the request (each sample counted once, in the first phase on its stack):")
+            lines.append("")
+            for phase, share in profile["phases"]:
+                lines.append(f"- {share:5.1%} {phase}")
+            lines.append("")
             for title, key in (("app code", "app"), ("libraries", "libraries")):
                 lines.append(f"Inclusive share of the samples, {title}:")
                 lines.append("")
@@ -1238,7 +1273,7 @@ def build_report(
 
 
 def shorten(frame: str) -> str:
-    return re.sub(r"\S*site-packages/", "", frame).replace(str(ROOT) + "/", "")
+    return re.sub(r"\(\S*site-packages/", "(", frame).replace(str(ROOT) + "/", "")
 
 
 def write_readme(report: str) -> None:
