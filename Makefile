@@ -36,7 +36,7 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make postman    run the Postman collection with newman against a fresh server"
 	@echo "make clean      remove caches (distclean: also .venv, node_modules, instance/bookstore.db)"
-	@echo "make bench-*    benchmarks on MariaDB with wrk: bench-catalogue (see bench/README.md)"
+	@echo "make bench-*    benchmarks on MariaDB with wrk: bench-catalogue, bench-orders (see bench/README.md)"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -105,3 +105,15 @@ BENCH_ARGS ?=
 bench-catalogue: $(RUNTIME_STAMP)
 	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk"; exit 1; }
 	$(PY) bench/run_catalogue.py --write-readme $(BENCH_ARGS)
+
+# bench-orders: order placement (POST /orders) against gunicorn on MariaDB, beside a raw PyMySQL
+# ceiling, with an oversell audit after every cell and a naive read-then-write negative control.
+# Needs MariaDB on 127.0.0.1:3306 (root, MYSQL_PWD for a password) and wrk (installed with
+# apt-get when missing). Creates, migrates and drops the database bookstore_bench_orders; about
+# 4-6 minutes. Prints the table and writes it into the "Orders" section of bench/README.md.
+#   make bench-orders BENCH_ORDERS_ARGS="--duration 5 --clients 8"   (see --help)
+BENCH_ORDERS_ARGS ?=
+
+.PHONY: bench-orders
+bench-orders: $(RUNTIME_STAMP)
+	$(PY) bench/bench_orders.py $(BENCH_ORDERS_ARGS)
