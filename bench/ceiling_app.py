@@ -29,9 +29,9 @@ FULLTEXT = "MATCH (title, author, description, isbn) AGAINST (%s IN BOOLEAN MODE
 LISTS = {
     "first": ("", "title, id", ""),
     "filter_sort": (
-        " AND genre = %(genre)s AND stock > 0",
+        " AND genre = %(genre)s",
         "price DESC, id DESC",
-        " AND genre = %(genre)s AND stock > 0",
+        " AND genre = %(genre)s",
     ),
     "search": (
         " AND " + FULLTEXT.replace("%s", "%(against)s"),

@@ -518,3 +518,26 @@ def test_counts_follow_the_bulk_load(client):
     assert client.get("/books").get_json()["total"] == 200
     genre = next(iter(maintained))
     assert client.get("/books", query_string={"genre": genre}).get_json()["total"] == maintained[genre]
+
+
+# --- the hand-built document of GET /books/{id} equals BookSchema's -----------------------------------
+
+
+def test_book_document_is_what_book_schema_dumps(make_book):
+    from app.books.schemas import BOOK_ROW_FIELDS, BookSchema, book_document
+
+    assert tuple(c.key for c in services._COLUMNS) == BOOK_ROW_FIELDS
+    books = [
+        make_book(stock=0, price=Decimal("0.10")),
+        make_book(
+            genre="Poetry",
+            description='Ünïcödé ✓ "quoted"',
+            isbn="9780306406157",
+            published_year=1850,
+            stock=7,
+            price=Decimal("99999999.99"),
+        ),  # fmt: skip
+    ]
+    for book in books:
+        row = db.session.execute(sa.select(*services._COLUMNS).where(Book.id == book.id)).one()
+        assert book_document(row) == BookSchema().dump(row) == BookSchema().dump(book)

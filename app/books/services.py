@@ -162,12 +162,50 @@ def get_book_or_404(book_id: int) -> Book:
     return book
 
 
+_BOOK_BY_ID = select(*_COLUMNS).where(Book.id == sa.bindparam("book_id"), _LIVE)
+_compiled_book_by_id: dict = {}
+
+
+def _fetch_one_raw(engine: sa.Engine, sql: str, params: dict):
+    """One statement on a pooled DBAPI connection of the AUTOCOMMIT engine: the leanest read
+    there is (no Connection/Result objects). A connection found dead is dropped and the read
+    retried once; errors surface as SQLAlchemy's, so the one error handler maps them (503 ...)."""
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    for attempt in (1, 2):
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+            finally:
+                cursor.close()
+        except dbapi_error as err:
+            gone = engine.dialect.is_disconnect(err, raw.dbapi_connection, None)
+            if gone:
+                raw.invalidate(err)
+            if attempt == 1 and gone:
+                continue
+            raise DBAPIError.instance(sql, params, err, dbapi_error, connection_invalidated=gone) from err
+        finally:
+            raw.close()
+    raise AssertionError("unreachable")
+
+
 def read_book(book_id: int):
-    """The public read of one book: one SELECT, no transaction. A row with the API's fields."""
+    """The public read of one book: exactly one SELECT and no transaction (see the module doc).
+    A row of `_COLUMNS` (id, title, author, genre, description, isbn, price, stock, ...)."""
     if not 0 < book_id <= MAX_DB_ID:
         raise _not_found(book_id)
-    stmt = select(*_COLUMNS).where(Book.id == book_id, _LIVE)
-    row = _read(lambda conn: conn.execute(stmt).first())
+    bind = db.engine
+    if isinstance(bind, Connection) or bind.dialect.name != "mysql":
+        row = _read(lambda conn: conn.execute(_BOOK_BY_ID, {"book_id": book_id}).first())
+    else:
+        engine = _autocommit_engine(bind)
+        sql = _compiled_book_by_id.get(engine.dialect.name)
+        if sql is None:
+            sql = _compiled_book_by_id[engine.dialect.name] = str(_BOOK_BY_ID.compile(dialect=engine.dialect))
+        row = _fetch_one_raw(engine, sql, {"book_id": book_id})
     if row is None:
         raise _not_found(book_id)
     return row
