@@ -3,6 +3,8 @@ transaction per test (savepoints keep the app's own commits and rollbacks inside
 factories and token helpers. TEST_DATABASE_URL picks the database (default: SQLite)."""
 
 import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -191,3 +193,15 @@ def row_counts() -> dict:
     }
     db.session.commit()  # ends this read's savepoint; undoes nothing
     return counts
+
+
+def together(n: int, call) -> list:
+    """Run call(i) for i in range(n) in n threads released at the same moment; results in order."""
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        barrier.wait()
+        return call(i)
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(run, range(n)))

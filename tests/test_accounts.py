@@ -2,12 +2,10 @@
 
 import json
 import subprocess
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import PASSWORD, assert_problem, bearer, row_counts
+from conftest import PASSWORD, assert_problem, bearer, row_counts, together
 from sqlalchemy import text
 
 from tests.live import ROOT, VENV_BIN, LiveDatabase, LiveServer, mysql_test_url
@@ -483,17 +481,6 @@ def _restore_admins(engine) -> None:
         conn.execute(text("UPDATE accounts SET role = 'admin', is_active = 1"))
 
 
-def _at_once(calls):
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 @pytest.mark.parametrize(
     "change, target",
     [({"is_active": False}, "other"), ({"role": "customer"}, "self"), ({"role": "customer"}, "other")],
@@ -512,7 +499,7 @@ def test_two_admins_at_once_never_leave_no_admin(two_live_admins, change, target
             url = server.url(f"/accounts/{target_id}")
             calls.append(lambda url=url, headers=headers: requests.patch(url, json=change, headers=headers, timeout=30))
 
-        responses = _at_once(calls)
+        responses = together(len(calls), lambda i: calls[i]())
 
         codes = sorted(r.status_code for r in responses)
         assert _active_admins(engine) == 1, codes

@@ -2,15 +2,13 @@
 
 import base64
 import json
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import jwt as pyjwt
 import pytest
 import requests
-from conftest import PASSWORD, assert_problem, bearer, row_counts
+from conftest import PASSWORD, assert_problem, bearer, row_counts, together
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from tests.live import LiveDatabase, LiveServer, mysql_test_url
@@ -638,28 +636,17 @@ def _live_user(server, prefix: str) -> str:
     return name
 
 
-def _parallel(n: int, call) -> list:
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        barrier.wait()
-        return call(i)
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
-
-
 @pytest.mark.mysql_only
 @needs_mariadb
 def test_a_revoked_token_is_refused_by_every_server_process(live_server):
     name = _live_user(live_server, "revoke")
     issued = requests.post(live_server.url("/login"), json={"username": name, "password": PASSWORD}, timeout=10).json()
     headers = bearer(issued["access_token"])
-    before = _parallel(16, lambda _: requests.get(live_server.url("/me"), headers=headers, timeout=10).status_code)
+    before = together(16, lambda _: requests.get(live_server.url("/me"), headers=headers, timeout=10).status_code)
 
     assert requests.post(live_server.url("/logout"), headers=headers, timeout=10).status_code == 204
 
-    after = _parallel(32, lambda _: requests.get(live_server.url("/me"), headers=headers, timeout=10).status_code)
+    after = together(32, lambda _: requests.get(live_server.url("/me"), headers=headers, timeout=10).status_code)
     refresh = requests.post(live_server.url("/token/refresh"), headers=bearer(issued["refresh_token"]), timeout=10)
     assert set(before) == {200}
     assert set(after) == {401}
@@ -672,7 +659,7 @@ def test_logging_out_twice_at_once_is_never_a_conflict(live_server):
     name = _live_user(live_server, "double")
     token = requests.post(live_server.url("/login"), json={"username": name, "password": PASSWORD}, timeout=10).json()
 
-    codes = _parallel(
+    codes = together(
         8, lambda _: requests.post(live_server.url("/logout"), headers=bearer(token["access_token"]), timeout=10)
     )
 
@@ -688,7 +675,7 @@ def test_with_redis_the_login_limit_counts_across_processes(live_server):
     def attempt(password):  # a new connection each time: the requests spread over the workers
         return requests.post(live_server.url("/login"), json={"username": name, "password": password}, timeout=10)
 
-    first_ten = _parallel(10, lambda _: attempt("wrong-password").status_code)
+    first_ten = together(10, lambda _: attempt("wrong-password").status_code)
     eleventh = attempt(PASSWORD)
 
     assert first_ten == [401] * 10
