@@ -111,12 +111,18 @@ class Factory:
         return services.create_admin(data["username"], data["email"], data["password"])
 
     def login(self, account, password: str = PASSWORD) -> dict:
-        response = self.client.post("/login", json={"username": account.username, "password": password})
+        """The token response of a successful login; `account` is an Account or a username/email."""
+        response = login(self.client, getattr(account, "username", account), password)
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 
     def headers(self, account, password: str = PASSWORD) -> dict:
         return bearer(self.login(account, password)["access_token"])
+
+
+def login(client, username: str, password: str = PASSWORD):
+    """POST /login and return the response, whatever it is."""
+    return client.post("/login", json={"username": username, "password": password})
 
 
 def bearer(token: str) -> dict:

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 import requests
-from conftest import PASSWORD, assert_problem, bearer, row_counts, together
+from conftest import PASSWORD, assert_problem, bearer, login, row_counts, together
 from sqlalchemy import text
 
 from tests.live import ROOT, VENV_BIN, LiveDatabase, LiveServer, mysql_test_url
@@ -13,16 +13,6 @@ from tests.live import ROOT, VENV_BIN, LiveDatabase, LiveServer, mysql_test_url
 pytestmark = pytest.mark.usefixtures("no_secrets")
 
 OTHER_PASSWORD = "another-good-password"
-
-
-def login(client, username, password=PASSWORD):
-    return client.post("/login", json={"username": username, "password": password})
-
-
-def headers_for(client, username, password=PASSWORD) -> dict:
-    response = login(client, username, password)
-    assert response.status_code == 200, response.get_json()
-    return bearer(response.get_json()["access_token"])
 
 
 # --- GET /accounts ------------------------------------------------------------------------------
@@ -102,7 +92,7 @@ def test_admin_creates_a_staff_account_without_customer(client, admin_headers):
     assert login(client, "staff.one").status_code == 200
 
 
-def test_admin_creates_an_account_for_an_existing_customer(client, admin_headers):
+def test_admin_creates_an_account_for_an_existing_customer(client, make, admin_headers):
     customer = client.post("/customers", json={"name": "No Login", "email": "nologin@example.com"}).get_json()
 
     response = client.post(
@@ -115,17 +105,17 @@ def test_admin_creates_an_account_for_an_existing_customer(client, admin_headers
     body = response.get_json()
     assert body["customer_id"] == customer["id"]
     assert body["customer"]["email"] == "nologin@example.com"
-    me = client.get("/me", headers=headers_for(client, "nologin@example.com")).get_json()
+    me = client.get("/me", headers=make.headers("nologin@example.com")).get_json()
     assert me["customer"]["id"] == customer["id"]
 
 
-def test_admin_creates_another_admin(client, admin_headers):
+def test_admin_creates_another_admin(client, make, admin_headers):
     response = client.post(
         "/accounts", json={"username": "second-admin", "password": PASSWORD, "role": "admin"}, headers=admin_headers
     )
 
     assert response.get_json()["role"] == "admin"
-    assert client.get("/accounts", headers=headers_for(client, "second-admin")).status_code == 200
+    assert client.get("/accounts", headers=make.headers("second-admin")).status_code == 200
 
 
 def test_create_account_conflicts(client, make, admin_headers):

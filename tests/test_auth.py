@@ -8,7 +8,7 @@ from datetime import timedelta
 import jwt as pyjwt
 import pytest
 import requests
-from conftest import PASSWORD, assert_problem, bearer, row_counts, together
+from conftest import PASSWORD, assert_problem, bearer, login, row_counts, together
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from tests.live import LiveDatabase, LiveServer, mysql_test_url
@@ -30,20 +30,10 @@ def registration(**overrides) -> dict:
     return {k: v for k, v in body.items() if v is not ...}
 
 
-def login(client, username, password=PASSWORD):
-    return client.post("/login", json={"username": username, "password": password})
-
-
-def tokens(client, username, password=PASSWORD) -> dict:
-    response = login(client, username, password)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
 # --- register -----------------------------------------------------------------------------------
 
 
-def test_register_creates_customer_and_account_that_can_log_in(client):
+def test_register_creates_customer_and_account_that_can_log_in(client, make):
     response = client.post("/register", json=registration())
 
     assert response.status_code == 201
@@ -59,7 +49,7 @@ def test_register_creates_customer_and_account_that_can_log_in(client):
     assert "password" not in body["account"]
     assert response.headers["Location"] == f"/accounts/{body['account']['id']}"
 
-    me = client.get("/me", headers=bearer(tokens(client, "ann")["access_token"])).get_json()
+    me = client.get("/me", headers=make.headers("ann")).get_json()
     assert me["account"]["id"] == body["account"]["id"]
     assert me["customer"] == body["customer"]
 
@@ -184,11 +174,11 @@ def test_register_non_json_or_malformed_body_writes_nothing(client, data, conten
     assert row_counts() == before
 
 
-def test_register_keeps_emoji_and_accents(client):
+def test_register_keeps_emoji_and_accents(client, make):
     name = "Zoë 📚 Reader 🦉"
     assert client.post("/register", json=registration(name=name)).status_code == 201
 
-    me = client.get("/me", headers=bearer(tokens(client, "ann")["access_token"])).get_json()
+    me = client.get("/me", headers=make.headers("ann")).get_json()
 
     assert me["customer"]["name"] == name
 
@@ -332,8 +322,8 @@ def _parts(token: str) -> tuple[dict, dict, str]:
     )
 
 
-def _bad_token(kind: str, app, client, customer, admin) -> str:
-    issued = tokens(client, customer.username)
+def _bad_token(kind: str, app, client, make, customer, admin) -> str:
+    issued = make.login(customer.username)
     access = issued["access_token"]
     header, payload, signature = _parts(access)
     if kind == "garbage":
@@ -369,8 +359,8 @@ BAD_TOKENS = [
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the HS512 forgery
 @pytest.mark.parametrize("kind", BAD_TOKENS)
-def test_bad_access_token_is_401_problem(app, client, customer, admin, kind):
-    token = _bad_token(kind, app, client, customer, admin)
+def test_bad_access_token_is_401_problem(app, client, make, customer, admin, kind):
+    token = _bad_token(kind, app, client, make, customer, admin)
 
     response = client.get("/me", headers=bearer(token))
 
@@ -393,8 +383,8 @@ def test_missing_token_is_401_problem(client, headers):
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_refresh_gives_a_working_access_token(client, customer):
-    issued = tokens(client, customer.username)
+def test_refresh_gives_a_working_access_token(client, make, customer):
+    issued = make.login(customer.username)
 
     response = client.post("/token/refresh", headers=bearer(issued["refresh_token"]))
 
@@ -407,8 +397,8 @@ def test_refresh_gives_a_working_access_token(client, customer):
     assert me.get_json()["account"]["id"] == customer.id
 
 
-def test_access_token_at_refresh_is_401(client, customer):
-    issued = tokens(client, customer.username)
+def test_access_token_at_refresh_is_401(client, make, customer):
+    issued = make.login(customer.username)
 
     assert_problem(client.post("/token/refresh", headers=bearer(issued["access_token"])), 401)
 
@@ -419,10 +409,10 @@ def test_expired_refresh_token_is_401(client, customer):
     assert_problem(client.post("/token/refresh", headers=bearer(token)), 401)
 
 
-def test_logout_revokes_the_token_its_refresh_token_and_tokens_refreshed_from_it(client, customer):
-    issued = tokens(client, customer.username)
+def test_logout_revokes_the_token_its_refresh_token_and_tokens_refreshed_from_it(client, make, customer):
+    issued = make.login(customer.username)
     refreshed = client.post("/token/refresh", headers=bearer(issued["refresh_token"])).get_json()["access_token"]
-    other_session = tokens(client, customer.username)["access_token"]
+    other_session = make.login(customer.username)["access_token"]
 
     response = client.post("/logout", headers=bearer(issued["access_token"]))
 
@@ -435,8 +425,8 @@ def test_logout_revokes_the_token_its_refresh_token_and_tokens_refreshed_from_it
     assert client.get("/me", headers=bearer(other_session)).status_code == 200
 
 
-def test_logout_with_the_refresh_token_ends_the_session(client, customer):
-    issued = tokens(client, customer.username)
+def test_logout_with_the_refresh_token_ends_the_session(client, make, customer):
+    issued = make.login(customer.username)
 
     response = client.post("/logout", headers=bearer(issued["refresh_token"]))
 
@@ -445,8 +435,8 @@ def test_logout_with_the_refresh_token_ends_the_session(client, customer):
     assert_problem(client.get("/me", headers=bearer(issued["access_token"])), 401)
 
 
-def test_deactivated_account_tokens_are_refused_and_reactivation_restores_login(client, customer, admin_headers):
-    issued = tokens(client, customer.username)
+def test_deactivated_account_tokens_are_refused_and_reactivation_restores_login(client, make, customer, admin_headers):
+    issued = make.login(customer.username)
 
     _deactivate(client, admin_headers, customer)
 
@@ -549,7 +539,7 @@ def test_patch_me_non_json_is_415_and_surrogate_is_400(client, customer_headers)
 def test_patch_me_without_customer_profile_is_403(client, make, admin_headers):
     created = client.post("/accounts", json={"username": "staff", "password": PASSWORD}, headers=admin_headers)
     assert created.get_json()["customer"] is None
-    headers = bearer(tokens(client, "staff")["access_token"])
+    headers = make.headers("staff")
 
     assert client.get("/me", headers=headers).get_json()["customer"] is None
     assert_problem(client.patch("/me", json={"name": "Staff"}, headers=headers), 403)

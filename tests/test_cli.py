@@ -1,7 +1,7 @@
 """The two commands: `flask create-admin` and `flask seed`."""
 
 import pytest
-from conftest import PASSWORD, assert_problem, bearer, row_counts
+from conftest import PASSWORD, assert_problem, bearer, login, row_counts
 
 from app.commands import DEMO_ADMIN, DEMO_CUSTOMER
 
@@ -13,10 +13,6 @@ ADMIN_PASSWORD = "admin-secret-pass"
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-def login(client, username, password):
-    return client.post("/login", json={"username": username, "password": password})
 
 
 def test_create_admin_with_options_makes_a_working_admin(runner, client):

@@ -1,7 +1,7 @@
 """Customer records (API.md "Customers", without purchase and orders)."""
 
 import pytest
-from conftest import PASSWORD, assert_problem, bearer, row_counts
+from conftest import PASSWORD, assert_problem, row_counts
 
 pytestmark = pytest.mark.usefixtures("no_secrets")
 
@@ -10,12 +10,6 @@ def new_customer(**overrides) -> dict:
     body = {"name": "Cleo Reader", "email": "cleo@example.com", "phone": "+1 (555) 010-0199"}
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not ...}
-
-
-def login_headers(client, username, password=PASSWORD) -> dict:
-    response = client.post("/login", json={"username": username, "password": password})
-    assert response.status_code == 200, response.get_json()
-    return bearer(response.get_json()["access_token"])
 
 
 # --- POST /customers (public) -------------------------------------------------------------------
@@ -36,7 +30,7 @@ def test_create_customer_without_account(client, admin_headers):
     assert (shown["id"], shown["email"]) == (body["id"], "cleo@example.com")
 
 
-def test_create_customer_with_account_that_can_log_in(client):
+def test_create_customer_with_account_that_can_log_in(client, make):
     response = client.post("/customers", json=new_customer(username="Cleo", password=PASSWORD))
 
     assert response.status_code == 201
@@ -44,7 +38,7 @@ def test_create_customer_with_account_that_can_log_in(client):
     assert body["account"]["username"] == "cleo"
     assert body["account"]["role"] == "customer"
     assert body["account"]["customer_id"] == body["id"]
-    me = client.get("/me", headers=login_headers(client, "cleo")).get_json()
+    me = client.get("/me", headers=make.headers("cleo")).get_json()
     assert me["customer"]["id"] == body["id"]
 
 
