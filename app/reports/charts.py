@@ -10,7 +10,7 @@ called "$5 for $1" would otherwise be typeset (or fail to parse).
 
 import io
 import warnings
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import matplotlib
@@ -31,8 +31,11 @@ REVENUE_COLOUR = "#1f77b4"
 ORDERS_COLOUR = "#ff7f0e"
 UNITS_COLOUR = "#2ca02c"
 LOW_COLOUR = "#d62728"
-MAX_LABEL = 48  # characters of a book title on an axis
+SHORTFALL_COLOUR = "#f5b7b1"
+MAX_LABEL = 60  # characters of a label on an axis
+ROW_INCHES = 0.3  # height of one horizontal bar
 MAX_INVENTORY_BARS = 40
+MAX_BARS = 120  # periods drawn as separate bars; more are drawn as one stepped area
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 PERIOD_WORDS = {
     "day": ("Daily", "Day"),
@@ -58,10 +61,10 @@ class Money:
 
     def __call__(self, amount, decimals: int = 2) -> str:
         number = f"{Decimal(amount):,.{decimals}f}"
-        return _text(f"{self.symbol}{number}" if self.symbol else f"{number} {self.code}")
+        return f"{self.symbol}{number}" if self.symbol else f"{number} {self.code}"
 
     def axis(self, decimals: int = 0) -> FuncFormatter:
-        return FuncFormatter(lambda value, _pos: self(Decimal(str(value)), decimals))
+        return FuncFormatter(lambda value, _pos: _text(self(Decimal(str(value)), decimals)))
 
 
 def _png(figure: Figure) -> bytes:
@@ -71,9 +74,27 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _bar_width(period: str, count: int) -> float:
-    days = {"day": 1, "week": 7, "month": 30}[period]
-    return days * (0.8 if count < 60 else 0.95)
+def _period_end(start: date, period: str) -> date:
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+
+
+def _columns(axes, starts: list[date], values: list, period: str, colour: str) -> None:
+    """One bar per period, each as wide as its period; past MAX_BARS periods, one stepped area
+    (a single shape: drawing hundreds of separate bars costs most of the time of the chart)."""
+    if not starts:
+        return
+    ends = [_period_end(s, period) for s in starts]
+    if len(starts) <= MAX_BARS:
+        widths = [(e - s).days * 0.85 for s, e in zip(starts, ends, strict=True)]
+        axes.bar(starts, values, width=widths, align="edge", color=colour)
+        return
+    edges = [*starts, ends[-1]]
+    heights = [*values, values[-1]]
+    axes.fill_between(edges, heights, step="post", color=colour, alpha=0.85, linewidth=0)
 
 
 def sales_chart(report: dict, currency: str) -> bytes:
@@ -93,83 +114,109 @@ def sales_chart(report: dict, currency: str) -> bytes:
         fontweight="bold",
     )
     top.set_title(
-        f"{totals['orders']:,} orders · {totals['units']:,} copies · {money(totals['revenue'])} revenue "
-        "(cancelled orders excluded)",
+        _text(
+            f"{totals['orders']:,} orders · {totals['units']:,} copies · {money(totals['revenue'])} revenue "
+            "(cancelled orders excluded)"
+        ),
         fontsize=10,
     )
-    width = _bar_width(period, len(series))
-    align = "center" if period == "day" else "edge"
-    top.bar(starts, revenue, width=width, align=align, color=REVENUE_COLOUR, label="Revenue")
+    _columns(top, starts, revenue, period, REVENUE_COLOUR)
     top.set_ylabel(_text(f"Revenue ({money.symbol or money.code})"))
     top.yaxis.set_major_formatter(money.axis())
-    bottom.bar(starts, orders, width=width, align=align, color=ORDERS_COLOUR, label="Orders")
+    _columns(bottom, starts, orders, period, ORDERS_COLOUR)
     bottom.set_ylabel("Orders")
-    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
-    bottom.set_xlabel(period_label + " (UTC)")
+    _thousands(bottom.yaxis)
+    bottom.set_xlabel(period_label)
     for axes, values in ((top, revenue), (bottom, orders)):
         axes.set_ylim(0, max(values) * 1.08 if values and max(values) > 0 else 1)
         axes.grid(axis="y", alpha=0.3)
     if starts:
-        pad = timedelta(days=1 if period == "day" else 3)
-        last_end = starts[-1] + timedelta(days={"day": 1, "week": 7, "month": 31}[period])
-        bottom.set_xlim(starts[0] - pad, last_end)
+        pad = timedelta(days=1 if len(starts) <= MAX_BARS else 0)
+        bottom.set_xlim(starts[0] - pad, _period_end(starts[-1], period) + pad)
     locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
     bottom.xaxis.set_major_locator(locator)
     bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return _png(figure)
 
 
+def _bars_figure(rows: int, header_inches: float) -> tuple[Figure, object]:
+    """A figure for `rows` horizontal bars: a fixed height per bar, margins set by `_fit_labels`
+    (constrained layout measures every label many times over: most of the time of a 100-bar chart)."""
+    height = max(3.5, ROW_INCHES * rows + header_inches + 0.8)
+    figure = Figure(figsize=(WIDTH, height), dpi=DPI)
+    FigureCanvasAgg(figure)
+    figure.subplots_adjust(top=1 - header_inches / height, bottom=0.75 / height, right=1 - 0.3 / WIDTH)
+    return figure, figure.subplots()
+
+
+def _heading(figure: Figure, title: str, subtitle: str) -> None:
+    """Title and subtitle centred on the figure (not on the axes, which the labels push right)."""
+    height = figure.get_figheight()
+    figure.text(0.5, 1 - 0.1 / height, _text(title), ha="center", va="top", fontsize=13, fontweight="bold")
+    figure.text(0.5, 1 - 0.38 / height, _text(subtitle), ha="center", va="top", fontsize=9)
+
+
+def _fit_labels(figure: Figure, axes) -> None:
+    """Make room on the left for the widest y label (measured once) and the axis title."""
+    renderer = figure.canvas.get_renderer()
+    widest = max((t.get_window_extent(renderer).width for t in axes.get_yticklabels()), default=0)
+    left = (widest + 45) / (WIDTH * DPI)
+    figure.subplots_adjust(left=min(max(left, 0.12), 0.6))
+
+
+def _thousands(axis) -> None:
+    axis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.0f}"))
+
+
 def popular_chart(report: dict, currency: str) -> bytes:
     """Top books as horizontal bars of copies sold, best seller at the top, revenue beside each."""
     money = Money(currency)
     items = report["items"]
-    height = max(3.5, 0.38 * len(items) + 1.8)
-    figure = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
-    axes = figure.subplots()
-    axes.set_title(
-        _text(f"Top {len(items)} books by copies sold, {report['from_'].isoformat()} to {report['to'].isoformat()}"),
-        fontsize=13,
-        fontweight="bold",
+    figure, axes = _bars_figure(len(items), header_inches=0.6)
+    _heading(
+        figure,
+        f"Top {len(items)} books by copies sold, {report['from_'].isoformat()} to {report['to'].isoformat()}",
+        "Cancelled orders excluded; revenue at the prices the orders froze",
     )
     if not items:
         axes.text(0.5, 0.5, "No sales in this range", ha="center", va="center", transform=axes.transAxes)
         axes.set_yticks([])
     else:
-        labels = [_text(f"{_short(i['title'])} — {_short(i['author'])}") for i in items]
+        labels = [_text(_short(f"{i['title']} — {i['author']}")) for i in items]
         units = [i["units_sold"] for i in items]
         positions = list(range(len(items)))
-        bars = axes.barh(positions, units, color=UNITS_COLOUR)
+        bars = axes.barh(positions, units, height=0.7, color=UNITS_COLOUR)
         axes.set_yticks(positions, labels=labels, fontsize=9)
-        axes.invert_yaxis()
+        axes.set_ylim(len(items) - 0.5, -0.5)  # best seller at the top
         axes.bar_label(
             bars,
-            labels=[f"{u:,} · {money(i['revenue'])}" for u, i in zip(units, items, strict=True)],
+            labels=[_text(f"{u:,} · {money(i['revenue'])}") for u, i in zip(units, items, strict=True)],
             padding=3,
             fontsize=8,
         )
-        axes.set_xlim(0, max(units) * 1.25)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel(_text(f"Copies sold (bar labels: copies · revenue in {money.code})"))
+        axes.set_xlim(0, max(units) * 1.35)
+    _thousands(axes.xaxis)
+    axes.set_xlabel(_text(f"Copies sold (beside each bar: copies · revenue in {money.code})"))
     axes.set_ylabel("Book — author")
     axes.grid(axis="x", alpha=0.3)
+    _fit_labels(figure, axes)
     return _png(figure)
 
 
 def inventory_chart(report: dict, currency: str) -> bytes:
-    """Stock per low-stock title (lowest first) against the threshold."""
+    """Stock per low-stock title (lowest first) and its shortfall up to the threshold."""
     money = Money(currency)
     threshold = report["low_stock_threshold"]
     low = report["low_stock"]
     shown = low[:MAX_INVENTORY_BARS]
-    height = max(3.5, 0.38 * len(shown) + 2.0)
-    figure = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
-    axes = figure.subplots()
-    figure.suptitle(f"Low stock: titles with 1 to {threshold} copies", fontsize=13, fontweight="bold")
+    figure, axes = _bars_figure(len(shown), header_inches=1.0)
     more = f" (the {len(shown)} lowest shown)" if len(shown) < len(low) else ""
-    axes.set_title(
+    _heading(
+        figure,
+        f"Low stock: titles with 1 to {threshold} copies",
         f"{len(low):,} low-stock titles{more} · {len(report['out_of_stock']):,} out of stock · "
         f"{report['titles']:,} titles, {report['total_units']:,} copies worth {money(report['inventory_value'])}",
-        fontsize=9,
     )
     if not shown:
         axes.text(0.5, 0.5, "No title is low on stock", ha="center", va="center", transform=axes.transAxes)
@@ -177,15 +224,25 @@ def inventory_chart(report: dict, currency: str) -> bytes:
     else:
         positions = list(range(len(shown)))
         stock = [i["stock"] for i in shown]
-        bars = axes.barh(positions, stock, color=LOW_COLOUR)
+        shortfall = [i["shortfall"] for i in shown]
+        axes.barh(positions, stock, height=0.7, color=LOW_COLOUR, label="in stock")
+        bars = axes.barh(
+            positions, shortfall, left=stock, height=0.7, color=SHORTFALL_COLOUR, label="shortfall to the threshold"
+        )
         axes.set_yticks(positions, labels=[_text(_short(i["title"])) for i in shown], fontsize=9)
-        axes.invert_yaxis()
-        axes.bar_label(bars, labels=[f"{i['stock']} (short {i['shortfall']})" for i in shown], padding=3, fontsize=8)
+        axes.set_ylim(len(shown) - 0.5, -0.5)  # lowest stock at the top
+        axes.bar_label(
+            bars,
+            labels=[f"{s} in stock, {f} short" for s, f in zip(stock, shortfall, strict=True)],
+            padding=4,
+            fontsize=8,
+        )
     axes.axvline(threshold, color="black", linestyle="--", linewidth=1, label=f"threshold ({threshold})")
-    axes.set_xlim(0, threshold * 1.3 + 0.5)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel("Copies in stock")
+    axes.set_xlim(0, threshold * 1.45 + 1)
+    _thousands(axes.xaxis)
+    axes.set_xlabel("Copies")
     axes.set_ylabel("Title")
-    axes.legend(loc="lower right", fontsize=8)
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8, frameon=False)
     axes.grid(axis="x", alpha=0.3)
+    _fit_labels(figure, axes)
     return _png(figure)
