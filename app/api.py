@@ -7,6 +7,7 @@ import json
 import flask_smorest
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import RequestEntityTooLarge
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -20,6 +21,11 @@ class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
     def _raw_load_json(self, req):
+        limit = req.max_content_length
+        if req.content_length is None and limit is not None and len(req.get_data(cache=True)) >= limit:
+            # A streamed (chunked) body is not refused by Werkzeug but cut at the limit, which
+            # would then read as malformed JSON (400): it is too large.
+            raise RequestEntityTooLarge()
         try:
             return super()._raw_load_json(req)
         except RecursionError as exc:  # '[[[[…' deeper than the interpreter's stack: malformed, not a 500

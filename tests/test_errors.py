@@ -1,5 +1,6 @@
 """The one error path: every failure is RFC 9457 problem+json (API.md "Conventions")."""
 
+import io
 import json
 import logging
 
@@ -127,6 +128,35 @@ def test_body_over_1_mib_is_413_at_login_and_on_authenticated_routes(client, cus
 
     assert_problem(client.post("/login", data=big, content_type="application/json"), 413)
     assert_problem(client.patch("/me", data=big, content_type="application/json", headers=customer_headers), 413)
+
+
+def _chunked(client, path, body: bytes, method="POST", **kwargs):
+    """A streamed body without Content-Length, as gunicorn hands it over (input terminated)."""
+    return client.open(
+        path,
+        method=method,
+        input_stream=io.BytesIO(body),
+        headers={"Transfer-Encoding": "chunked", "Content-Type": "application/json", **kwargs.pop("headers", {})},
+        environ_overrides={"wsgi.input_terminated": True},
+        **kwargs,
+    )
+
+
+def test_streamed_body_over_1_mib_is_413_and_writes_nothing(client, customer_headers):
+    before = row_counts()
+
+    register = _chunked(client, "/register", _padded_registration(MIB + 1).encode())
+    patch_me = _chunked(client, "/me", b'{"name": "' + b"x" * MIB + b'"}', "PATCH", headers=customer_headers)
+
+    assert_problem(register, 413)
+    assert_problem(patch_me, 413)
+    assert row_counts() == before
+
+
+def test_streamed_body_under_the_limit_is_read(client):
+    response = _chunked(client, "/register", json.dumps(registration()).encode())
+
+    assert response.status_code == 201
 
 
 def test_oversized_or_deep_bodies_do_not_reset_the_login_limit(client, customer):
