@@ -36,7 +36,7 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make postman    run the Postman collection with newman against a fresh server"
 	@echo "make clean      remove caches (distclean: also .venv, node_modules, instance/bookstore.db)"
-	@echo "make bench-*    benchmarks on MariaDB with wrk: bench-catalogue, bench-orders (see bench/README.md)"
+	@echo "make bench-*    benchmarks on MariaDB: bench-catalogue, bench-orders (with wrk), bench-reports (see bench/README.md)"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -117,3 +117,14 @@ BENCH_ORDERS_ARGS ?=
 .PHONY: bench-orders
 bench-orders: $(RUNTIME_STAMP)
 	$(PY) bench/bench_orders.py $(BENCH_ORDERS_ARGS)
+
+# bench-reports: the admin reports over 200k orders (~1M order lines) on MariaDB at 127.0.0.1:3306
+# (BENCH_MYSQL to change): drops and builds bookstore_bench_reports (about 3 minutes), times each report
+# as JSON and PNG (median of 5) and writes the table into the "Reports" section of bench/README.md.
+#   make bench-reports BENCH_REPORTS_ARGS=--reuse     time again on the database already built
+#   make bench-reports BENCH_REPORTS_ARGS=--explain   also print the query plans
+BENCH_REPORTS_ARGS ?=
+
+.PHONY: bench-reports
+bench-reports: $(RUNTIME_STAMP)
+	$(PY) bench/bench_reports.py --write-readme $(BENCH_REPORTS_ARGS)
