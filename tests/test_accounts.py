@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 import requests
-from conftest import PASSWORD, assert_problem, bearer, login, row_counts, together
 from sqlalchemy import text
 
+from tests.conftest import PASSWORD, assert_problem, bearer, login, row_counts, together
 from tests.live import ROOT, VENV_BIN, LiveDatabase, LiveServer, mysql_test_url
 
 pytestmark = pytest.mark.usefixtures("no_secrets")

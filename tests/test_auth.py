@@ -8,9 +8,9 @@ from datetime import timedelta
 import jwt as pyjwt
 import pytest
 import requests
-from conftest import PASSWORD, assert_problem, bearer, login, row_counts, together
 from flask_jwt_extended import create_access_token, create_refresh_token
 
+from tests.conftest import PASSWORD, assert_problem, bearer, login, row_counts, together
 from tests.live import LiveDatabase, LiveServer, mysql_test_url
 
 pytestmark = pytest.mark.usefixtures("no_secrets")

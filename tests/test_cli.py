@@ -1,9 +1,9 @@
 """The two commands: `flask create-admin` and `flask seed`."""
 
 import pytest
-from conftest import PASSWORD, assert_problem, bearer, login, row_counts
 
 from app.commands import DEMO_ADMIN, DEMO_CUSTOMER
+from tests.conftest import PASSWORD, assert_problem, bearer, login, row_counts
 
 pytestmark = pytest.mark.usefixtures("no_secrets")
 

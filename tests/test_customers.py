@@ -1,7 +1,8 @@
 """Customer records (API.md "Customers", without purchase and orders)."""
 
 import pytest
-from conftest import PASSWORD, assert_problem, row_counts
+
+from tests.conftest import PASSWORD, assert_problem, row_counts
 
 pytestmark = pytest.mark.usefixtures("no_secrets")
 

@@ -5,13 +5,13 @@ import json
 import logging
 
 import pytest
-from conftest import PASSWORD, assert_problem, bearer, row_counts
 from flask_jwt_extended import create_access_token
 
 from app import create_app
 from app.accounts import services as account_services
 from app.customers import services as customer_services
 from config import TestingConfig, engine_options
+from tests.conftest import PASSWORD, assert_problem, bearer, row_counts
 
 pytestmark = pytest.mark.usefixtures("no_secrets")
 

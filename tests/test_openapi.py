@@ -4,10 +4,10 @@ import re
 
 import flask_smorest
 import pytest
-from conftest import assert_problem
 from openapi_spec_validator import validate
 
 from app.auth import ADMIN, PUBLIC
+from tests.conftest import assert_problem
 
 pytestmark = pytest.mark.usefixtures("no_secrets")
 
