@@ -52,9 +52,6 @@ SCENARIOS = [
     ("search_common", "GET /books?q=harbour (common word; not a target)"),
 ]
 TARGETED = [name for name, _ in SCENARIOS if name != "search_common"]
-COUNTERS = ("Com_select", "Com_rollback", "Com_commit", "Questions")
-HANDLER = ("Handler_read_first", "Handler_read_key", "Handler_read_last", "Handler_read_next",
-           "Handler_read_prev", "Handler_read_rnd", "Handler_read_rnd_next")  # fmt: skip
 README_START = "<!-- catalogue-bench:start -->"
 README_END = "<!-- catalogue-bench:end -->"
 
@@ -195,41 +192,16 @@ def wrk(port: int, path_file: Path, duration: float, connections: int) -> dict:
             "socket_errors": errors.group(0) if errors else ""}  # fmt: skip
 
 
-def global_status(conn) -> dict:
-    names = COUNTERS + HANDLER
-    with conn.cursor() as cur:
-        cur.execute(f"SHOW GLOBAL STATUS WHERE Variable_name IN ({', '.join(['%s'] * len(names))})", names)
-        return {name: int(value) for name, value in cur.fetchall()}
-
-
-def per_request_counters(port: int, paths: list[str], requests: int = 100, passes: int = 3) -> dict:
-    """Statements and rows read per request to the app, from the server's global counters."""
-    import http.client
-
-    conn = mysql_connect()
-    best: dict = {}
-    for _ in range(passes):
-        # What two status reads cost with nothing in between, to subtract from the measurement.
-        a = global_status(conn)
-        b = global_status(conn)
-        overhead = {k: b[k] - a[k] for k in a}
-        http_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        before = global_status(conn)
-        for i in range(requests):
-            http_conn.request("GET", paths[i % len(paths)])
-            response = http_conn.getresponse()
-            response.read()
-            assert response.status == 200, (paths[i % len(paths)], response.status)
-        after = global_status(conn)
-        http_conn.close()
-        delta = {k: (after[k] - before[k] - overhead[k]) / requests for k in before}
-        sample = {
-            "select": delta["Com_select"], "rollback": delta["Com_rollback"], "commit": delta["Com_commit"],
-            "statements": delta["Questions"], "rows_read": sum(delta[k] for k in HANDLER),
-        }  # fmt: skip
-        best = {k: min(v, best.get(k, v)) for k, v in sample.items()}
-    conn.close()
-    return {k: max(0.0, round(v, 2)) for k, v in best.items()}
+def count_statements(database: str, paths: dict, workdir: Path) -> dict:
+    """Per-request statements and rows read, from the app's own connection (bench/count_statements.py)."""
+    file = workdir / "count-paths.json"
+    file.write_text(json.dumps({name: app_paths for name, (app_paths, _) in paths.items()}))
+    out = subprocess.run(
+        [PYTHON, str(BENCH / "count_statements.py"), "--database", database, "--paths", str(file)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+        env={**os.environ, "SECRET_KEY": SECRET, "BENCH_MYSQL": SERVER},
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def warm_buffer_pool(database: str) -> None:
@@ -264,8 +236,9 @@ def bench_size(size: int, args, workdir: Path) -> dict:
             # Warm-up: connections, caches, the pages of the buffer pool these requests touch.
             for port, file in ((app_port, files[name][0]), (ceiling_port, files[name][1])):
                 wrk(port, file, args.warmup, args.connections)
+        counted = count_statements(database, paths, workdir)
         for name, _ in SCENARIOS:
-            results[name] = {"sql": per_request_counters(app_port, paths[name][0]), "app": [], "ceiling": []}
+            results[name] = {"sql": counted[name]["warm"], "sql_cold": counted[name]["cold"], "app": [], "ceiling": []}
         for rep in range(args.reps):
             for name, _ in SCENARIOS:
                 for side, port, file in (("app", app_port, files[name][0]), ("ceiling", ceiling_port, files[name][1])):
@@ -287,8 +260,8 @@ def table(size: int, results: dict) -> str:
         f"**{size:,} books**",
         "",
         "| request | app req/s | ceiling req/s | ratio | app p50 ms | app p99 ms | ceiling p50 / p99 ms "
-        "| SELECTs / req | ROLLBACKs / req | statements / req | rows read / req |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| SELECTs / req | ROLLBACKs / req | statements / req | rows read / req | first request: statements / rows |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, label in SCENARIOS:
         r = results[name]
@@ -296,7 +269,8 @@ def table(size: int, results: dict) -> str:
         lines.append(
             f"| {label} | {app['rps']:.0f} | {ceiling['rps']:.0f} | {app['rps'] / ceiling['rps']:.0%} "
             f"| {app['p50']:.2f} | {app['p99']:.2f} | {ceiling['p50']:.2f} / {ceiling['p99']:.2f} "
-            f"| {sql['select']:g} | {sql['rollback']:g} | {sql['statements']:g} | {sql['rows_read']:g} |"
+            f"| {sql['select']:g} | {sql['rollback']:g} | {sql['statements']:g} | {sql['rows_read']:g} "
+            f"| {r['sql_cold']['statements']:g} / {r['sql_cold']['rows_read']:g} |"
         )
     return "\n".join(lines)
 

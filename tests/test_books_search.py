@@ -33,7 +33,8 @@ SPECS = [
     ("lights", "Harbour Lights", "Tom O'Brien", "Romance", "8.00", 0, 5, 2, "Love on the quay, 100% guaranteed."),
     ("snake", "Snake_case Conventions", "Grace Hopper-Smith", "Science", "30.00", 10, 12, 3,
      "Naming things in code: under_scores versus camelCase."),
-    ("plus", "Plus+Minus-Tilde~", "Operator Jones", "Science", "15.00", 1, 0, 4, "Boolean operators explained."),
+    ("plus", "Plus+Minus-Tilde~", "Operator Jones", "Science", "15.00", 1, 0, 4,
+     "Boolean operators explained. Serial " + "abc123" * 15 + "."),
     ("fox", "Fox and Box", "Ann Ox", "Children's", "5.99", 20, 100, 5, "A fox in a box."),
     ("twin1", "Twin", "Zed Author", "Fantasy", "10.00", 2, 7, 6, "First twin."),
     ("twin2", "Twin", "Zed Author", "Fantasy", "10.00", 2, 7, 6, "Second twin."),
@@ -115,6 +116,8 @@ def _by_key(catalogue, *keys):
         ("nosuchwordanywhere", []),
         ("retired", []),
         ("harbour nosuchword", []),
+        ("abc123" * 15, ["plus"]),  # longer than the full-text index keeps: matched literally
+        ("serial " + "abc123" * 15, ["plus"]),
     ],
 )
 def test_search_matches_every_word_in_title_author_description_or_isbn(client, catalogue, q, keys):

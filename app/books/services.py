@@ -244,18 +244,19 @@ def _word_matches(word: str):
 _ft_settings: dict = {}
 
 
-def _fulltext_settings(conn) -> tuple[int, frozenset]:
-    """The server's minimum token size and stopwords (read once per process)."""
+def _fulltext_settings(conn) -> tuple[int, int, frozenset]:
+    """The server's token sizes and stopwords (read once per process, in one statement)."""
     if "min" not in _ft_settings:
         rows = conn.execute(
             sa.text(
-                "SELECT @@innodb_ft_min_token_size, @@innodb_ft_enable_stopword, s.value "
+                "SELECT @@innodb_ft_min_token_size, @@innodb_ft_max_token_size, @@innodb_ft_enable_stopword, s.value "
                 "FROM (SELECT 1) AS one LEFT JOIN information_schema.INNODB_FT_DEFAULT_STOPWORD AS s ON 1 = 1"
             )
         ).all()
-        _ft_settings["stop"] = frozenset(r[2].lower() for r in rows if r[1] and r[2] is not None)
-        _ft_settings["min"] = int(rows[0][0]) if rows else 3
-    return _ft_settings["min"], _ft_settings["stop"]
+        _ft_settings["stop"] = frozenset(r[3].lower() for r in rows if r[2] and r[3] is not None)
+        _ft_settings["max"] = int(rows[0][1])
+        _ft_settings["min"] = int(rows[0][0])
+    return _ft_settings["min"], _ft_settings["max"], _ft_settings["stop"]
 
 
 def _search_conditions(conn, q: str) -> list:
@@ -266,14 +267,14 @@ def _search_conditions(conn, q: str) -> list:
         return [_word_matches(word) for word in words]
     # MySQL/MariaDB: FULLTEXT in boolean mode. The query is rebuilt from the word characters of
     # each word (what the index tokenizes), so no operator or quote from the user reaches it.
-    min_token, stopwords = _fulltext_settings(conn)
+    min_token, max_token, stopwords = _fulltext_settings(conn)
     terms, exact = [], []
     for word in words:
         tokens = _FT_TOKEN.findall(word)
-        indexable = [t for t in tokens if len(t) >= min_token and t.lower() not in stopwords]
+        indexable = [t for t in tokens if min_token <= len(t) <= max_token and t.lower() not in stopwords]
         terms.extend(indexable)
         if len(tokens) != 1 or tokens != indexable or tokens[0] != word:
-            exact.append(word)  # short, a stopword, or with punctuation: checked literally too
+            exact.append(word)  # short, long, a stopword, or with punctuation: checked literally too
     conditions = []
     if terms:
         against = " ".join(f"+{t}*" for t in dict.fromkeys(terms))
