@@ -106,7 +106,7 @@ def _load_account(header, payload):
     except (KeyError, TypeError, ValueError):
         return None
     account = db.session.get(Account, account_id)
-    if account is None or not account.is_active:
+    if account is None or not account.is_active or not account.session_valid(payload):
         return None
     return account
 

@@ -592,6 +592,36 @@ def test_change_password_bad_input_is_400_and_keeps_the_old_password(client, cus
     assert login(client, customer.username, NEW_PASSWORD).status_code == 401
 
 
+def test_change_password_ends_the_other_sessions_only(client, customer):
+    this = login(client, customer.username).get_json()
+    other = login(client, customer.username).get_json()
+
+    response = client.put(
+        "/me/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=bearer(this["access_token"]),
+    )
+
+    assert response.status_code == 204
+    assert client.get("/me", headers=bearer(this["access_token"])).status_code == 200
+    assert client.post("/token/refresh", headers=bearer(this["refresh_token"])).status_code == 200
+    assert_problem(client.get("/me", headers=bearer(other["access_token"])), 401)
+    assert_problem(client.post("/token/refresh", headers=bearer(other["refresh_token"])), 401)
+    fresh = login(client, customer.username, NEW_PASSWORD).get_json()
+    assert client.get("/me", headers=bearer(fresh["access_token"])).status_code == 200
+
+
+def test_admin_password_reset_ends_every_session_of_that_account(client, customer, admin_headers):
+    tokens = login(client, customer.username).get_json()
+
+    response = client.patch(f"/accounts/{customer.id}", json={"password": NEW_PASSWORD}, headers=admin_headers)
+
+    assert response.status_code == 200
+    assert_problem(client.get("/me", headers=bearer(tokens["access_token"])), 401)
+    assert_problem(client.post("/token/refresh", headers=bearer(tokens["refresh_token"])), 401)
+    assert client.get("/me", headers=admin_headers).status_code == 200
+
+
 def test_change_password_needs_a_token(client):
     response = client.put("/me/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
 

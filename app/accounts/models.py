@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, true
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -19,8 +19,21 @@ class Account(db.Model):
     role: Mapped[str] = mapped_column(String(20), default="customer")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), unique=True)
+    # Tokens carry the version they were issued under; a password change bumps it, which ends
+    # every other login session. The session that made the change (kept_session) lives on.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    kept_session: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def session_valid(self, claims: dict) -> bool:
+        return claims.get("ver", 0) == self.token_version or (
+            self.kept_session is not None and claims.get("sid") == self.kept_session
+        )
+
+    def end_other_sessions(self, keep_sid: str | None) -> None:
+        self.token_version += 1
+        self.kept_session = keep_sid
 
     customer: Mapped["Customer | None"] = relationship(back_populates="account")  # noqa: F821
 

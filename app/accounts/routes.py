@@ -121,8 +121,8 @@ def update_me(data):
 @auth_blp.arguments(PasswordChangeSchema)
 @auth_blp.response(204)
 def change_password(data):
-    """Change the caller's password"""
-    services.change_password(current_user, data["current_password"], data["new_password"])
+    """Change the caller's password; the account's other login sessions end"""
+    services.change_password(current_user, data["current_password"], data["new_password"], get_jwt().get("sid"))
     return ""
 
 
@@ -158,7 +158,7 @@ def get_account(account_id):
 
 def _update(account_id: int, data: dict):
     account = services.get_account_for(current_user, account_id)
-    return services.update_account(current_user, account, data)
+    return services.update_account(current_user, account, data, current_sid=get_jwt().get("sid"))
 
 
 @accounts_blp.put("/<int:account_id>")

@@ -72,7 +72,7 @@ def login(username: str, password: str) -> dict:
     if not ok or not account.is_active:
         raise Unauthorized(BAD_CREDENTIALS)
     sid = uuid.uuid4().hex
-    claims = {"sid": sid, "role": account.role}
+    claims = {"sid": sid, "role": account.role, "ver": account.token_version}
     return {
         "access_token": create_access_token(identity=account, additional_claims=claims),
         "refresh_token": create_refresh_token(identity=account, additional_claims=claims),
@@ -82,7 +82,7 @@ def login(username: str, password: str) -> dict:
 
 
 def refresh(account: Account, claims: dict) -> dict:
-    new_claims = {"sid": claims.get("sid"), "role": account.role}
+    new_claims = {"sid": claims.get("sid"), "role": account.role, "ver": account.token_version}
     return {
         "access_token": create_access_token(identity=account, additional_claims=new_claims),
         "token_type": "Bearer",
@@ -125,10 +125,12 @@ def update_me(account: Account, data: dict) -> Account:
     return account
 
 
-def change_password(account: Account, current_password: str, new_password: str) -> None:
+def change_password(account: Account, current_password: str, new_password: str, current_sid: str | None) -> None:
+    """Set a new password; every other login session of the account ends, this one lives on."""
     if not check_password(current_password, account.password_hash):
         raise field_error("current_password", "Does not match the current password.")
     account.password_hash = hash_password(new_password)
+    account.end_other_sessions(keep_sid=current_sid)
     db.session.commit()
 
 
@@ -181,7 +183,8 @@ def guard_last_admin(account: Account) -> None:
         raise Conflict("This is the last active admin account; make another admin first.")
 
 
-def update_account(actor: Account, account: Account, data: dict) -> Account:
+def update_account(actor: Account, account: Account, data: dict, current_sid: str | None = None) -> Account:
+    """A password set here ends the account's sessions (all of them when an admin resets it)."""
     admin_fields = {"role", "is_active"} & data.keys()
     if admin_fields and actor.role != ROLE_ADMIN:
         raise Forbidden(f"Only an admin may change {', '.join(sorted(admin_fields))}.")
@@ -200,6 +203,7 @@ def update_account(actor: Account, account: Account, data: dict) -> Account:
         account.username = username
     if "password" in data:
         account.password_hash = hash_password(data["password"])
+        account.end_other_sessions(keep_sid=current_sid if actor.id == account.id else None)
     if "role" in data:
         account.role = data["role"]
     if "is_active" in data:
