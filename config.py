@@ -137,6 +137,9 @@ class Config:
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL") or "INFO"
 
+    # Test-only pauses for fault tests (app/failpoints.py), e.g. "order.before_commit=2".
+    FAILPOINTS_SPEC = os.environ.get("FAILPOINTS") or ""
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"

@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
+from app import failpoints
 from app.auth import ROLE_ADMIN
 from app.books.models import Book
 from app.cart.models import CartItem
@@ -253,6 +254,7 @@ def _place(customer_id, lines, shipping_address, render, idem) -> Placed:
         key_row.response_status = 201
         key_row.response_body = json.dumps(body, default=str)
         key_row.order_id = order.id
+    failpoints.hit("order.before_commit")
     db.session.commit()
     return Placed(status=201, body=body, order_id=order.id, replayed=False)
 
