@@ -13,6 +13,7 @@ from sqlalchemy import event
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import failpoints
 from config import Config, dev_secret, get_config
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -33,6 +34,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     app.config.from_object(cfg)
     app.json.sort_keys = False  # keep the field order of the schemas
     _check_secrets(app)
+    app.config["FAILPOINTS"] = failpoints.parse(app.config.get("FAILPOINTS_SPEC", ""))
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     if app.config["TRUSTED_PROXIES"]:
