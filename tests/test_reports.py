@@ -443,6 +443,58 @@ def test_popular_chart_grows_with_the_number_of_books(client, admin_headers):
     assert large > small
 
 
+@pytest.mark.parametrize(
+    "path,params,chart",
+    [
+        ("/reports/sales", {"from": "2025-01-01", "to": "2025-02-28", "period": "week"}, "sales_chart"),
+        ("/reports/popular-books", {"from": "2025-01-01", "to": "2025-02-28"}, "popular_chart"),
+        ("/reports/inventory", {}, "inventory_chart"),
+    ],
+)
+def test_the_chart_is_drawn_from_the_same_numbers_as_the_json(
+    client, admin_headers, shop, monkeypatch, path, params, chart
+):
+    from app.reports import charts, schemas
+
+    drawn = []
+    real = getattr(charts, chart)
+    monkeypatch.setattr(charts, chart, lambda report, currency: drawn.append(report) or real(report, currency))
+    body = get(client, admin_headers, path, **params).get_json()
+
+    png_size(get(client, admin_headers, path, format="png", **params))
+
+    dump = {
+        "sales_chart": schemas.SalesReportSchema,
+        "popular_chart": schemas.PopularBooksReportSchema,
+        "inventory_chart": schemas.InventoryReportSchema,
+    }[chart]
+    assert [dump().dump(r) for r in drawn] == [body]
+
+
+def test_charts_drawn_in_parallel_threads_match_one_drawn_alone():
+    """The server may run threads: every chart has its own Figure and Agg canvas (no pyplot state)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.reports import charts
+
+    start = date(2025, 1, 1)
+    series = [
+        {"period_start": start + timedelta(days=n), "orders": n % 7, "units": n % 11, "revenue": Decimal(n * 3) / 4}
+        for n in range(90)
+    ]
+    report = {
+        "from_": start,
+        "to": start + timedelta(days=89),
+        "period": "day",
+        "totals": {"orders": 1, "units": 2, "revenue": Decimal("3.00")},
+        "series": series,
+    }
+    alone = charts.sales_chart(report, "USD")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        drawn = list(pool.map(lambda _: charts.sales_chart(report, "USD"), range(12)))
+    assert all(png == alone for png in drawn)
+
+
 # --- bad parameters and access -------------------------------------------------------------------
 
 

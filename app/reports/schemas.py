@@ -118,7 +118,10 @@ class SalesReportSchema(Schema):
     totals = fields.Nested(SalesTotalsSchema)
     series = fields.List(
         fields.Nested(SalesPointSchema),
-        metadata={"description": "Every period in the range, oldest first, zeros included."},
+        metadata={
+            "description": "Every period in the range, oldest first, zeros included. The first and last week or "
+            "month may reach past `from` and `to`; only orders placed from `from` to `to` count."
+        },
     )
 
 
