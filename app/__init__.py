@@ -23,6 +23,12 @@ DOCS_CSP = (
     "script-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'"
 )
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# The web front (app/web): its own scripts, styles and images only, no inline script or style;
+# blob:/data: images for the report charts fetched with the token; fetch() to this origin only.
+WEB_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 def create_app(config: type[Config] | str | None = None) -> Flask:
@@ -145,6 +151,9 @@ def register_blueprints(app: Flask) -> None:
         "/docs", "/openapi.json", config={"app_name": app.config["API_TITLE"], "persistAuthorization": True}
     )
     app.register_blueprint(docs, url_prefix="/docs")
+    from app.web.routes import bp as web_bp
+
+    app.register_blueprint(web_bp)  # the pages: a plain Flask blueprint, not in the OpenAPI document
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -162,6 +171,9 @@ def register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         if request.path.startswith("/docs"):
             response.headers["Content-Security-Policy"] = DOCS_CSP
+        elif request.blueprint == "web":
+            response.headers["Content-Security-Policy"] = WEB_CSP
+            response.headers.setdefault("X-Frame-Options", "DENY")
         else:
             response.headers.setdefault("Content-Security-Policy", API_CSP)
             response.headers.setdefault("X-Frame-Options", "DENY")

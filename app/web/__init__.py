@@ -1,0 +1,1 @@
+"""The web front: storefront and admin pages that call the JSON API from the browser."""
