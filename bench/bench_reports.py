@@ -232,7 +232,11 @@ def main() -> None:
     app = create_app("development")
     app.config["RATELIMIT_ENABLED"] = False
     with app.app_context():
-        if not reuse:
+        if reuse:
+            from flask_migrate import upgrade
+
+            upgrade(directory=str(ROOT / "migrations"))  # migrations added since the build
+        else:
             build(args, db, sa)
         books, orders, order_lines = database_sizes(db, sa)
         version = db.session.execute(sa.text("SELECT VERSION()")).scalar_one()
