@@ -32,10 +32,12 @@ def free_port() -> int:
 
 
 class LiveDatabase:
-    """A private database next to the test database: created, migrated, dropped."""
+    """A private database next to the test database: created, migrated, dropped.
 
-    def __init__(self, suffix: str):
-        base = mysql_test_url()
+    `base` names another server and database prefix (default: TEST_DATABASE_URL)."""
+
+    def __init__(self, suffix: str, base: sa.URL | None = None):
+        base = base if base is not None else mysql_test_url()
         assert base is not None
         self.url = base.set(database=f"{base.database}_{suffix}")
         self.server = sa.create_engine(base.set(database=""))
