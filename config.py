@@ -125,6 +125,8 @@ class Config:
 
     PROCESSING_DAYS = env_int("PROCESSING_DAYS", 5)
     SHIPPING_DAYS = env_int("SHIPPING_DAYS", 3)
+    # ISO 4217 code of the prices (the API's money strings carry none); the report charts show it.
+    CURRENCY = (os.environ.get("CURRENCY") or "USD").strip().upper()
     # Seconds a catalogue count or page boundary is reused by a server process (0: never).
     BOOKS_LIST_CACHE_SECONDS = env_int("BOOKS_LIST_CACHE_SECONDS", 10)
 

@@ -433,6 +433,16 @@ def test_png_chart_titles_with_dollar_signs_and_long_names(client, admin_headers
         png_size(get(client, admin_headers, path, format="png", **{"from": "2025-04-01", "to": "2025-04-30"}))
 
 
+@pytest.mark.parametrize("currency", ["EUR", "CHF"])
+def test_charts_in_another_currency(app, client, admin_headers, shop, monkeypatch, currency):
+    from app.reports import charts
+
+    money = charts.Money(currency)
+    assert money(Decimal("1234.5")) == {"EUR": "€1,234.50", "CHF": "1,234.50 CHF"}[currency]
+    monkeypatch.setitem(app.config, "CURRENCY", currency)
+    png_size(get(client, admin_headers, "/reports/sales", format="png", **{"from": "2025-01-01", "to": "2025-01-31"}))
+
+
 def test_popular_chart_grows_with_the_number_of_books(client, admin_headers):
     books = [add_book(f"Book {n}", "2.00") for n in range(30)]
     add_order("2025-04-02 08:00:00", [(b, 1 + n % 3, "2.00") for n, b in enumerate(books)])
