@@ -122,7 +122,7 @@ def sales_chart(report: dict, currency: str) -> bytes:
     )
     _columns(top, starts, revenue, period, REVENUE_COLOUR)
     top.set_ylabel(_text(f"Revenue ({money.symbol or money.code})"))
-    top.yaxis.set_major_formatter(money.axis())
+    top.yaxis.set_major_formatter(money.axis(0 if max(revenue, default=0) >= 10 else 2))
     _columns(bottom, starts, orders, period, ORDERS_COLOUR)
     bottom.set_ylabel("Orders")
     _thousands(bottom.yaxis)
@@ -130,6 +130,8 @@ def sales_chart(report: dict, currency: str) -> bytes:
     for axes, values in ((top, revenue), (bottom, orders)):
         axes.set_ylim(0, max(values) * 1.08 if values and max(values) > 0 else 1)
         axes.grid(axis="y", alpha=0.3)
+    if not totals["orders"]:
+        top.text(0.5, 0.5, "No orders in this range", ha="center", va="center", transform=top.transAxes)
     if starts:
         pad = timedelta(days=1 if len(starts) <= MAX_BARS else 0)
         bottom.set_xlim(starts[0] - pad, _period_end(starts[-1], period) + pad)
@@ -176,7 +178,8 @@ def popular_chart(report: dict, currency: str) -> bytes:
     figure, axes = _bars_figure(len(items), header_inches=0.6)
     _heading(
         figure,
-        f"Top {len(items)} books by copies sold, {report['from_'].isoformat()} to {report['to'].isoformat()}",
+        f"{f'Top {len(items)} books' if items else 'Books'} by copies sold, "
+        f"{report['from_'].isoformat()} to {report['to'].isoformat()}",
         "Cancelled orders excluded; revenue at the prices the orders froze",
     )
     if not items:
