@@ -230,6 +230,8 @@ def test_errors_are_shown_in_words_next_to_their_fields(site, browser):
     fill(d, "#login-password", "not-her-password")
     find(d, "#login button[type=submit]").click()
     text_in(d, "#login-alert", "Unauthorized")
+    assert "Invalid username or password." in find(d, "#login-alert").text
+    assert not find_all(d, "#login-alert a")  # no "Log in" link on the login page itself
     screenshot(d, "login-error")
 
 
@@ -294,3 +296,28 @@ def test_the_shop_fits_a_phone(site, phone):
     assert label == '"Book"'
     screenshot(d, "phone-cart")
     site.call("DELETE", "/cart", site.customer_token(), expect=204)
+
+
+def test_an_expired_access_token_is_refreshed_once_and_a_dead_session_says_so(site, browser):
+    d = browser
+    log_in(d, site, *CUSTOMER)
+    refresh = d.execute_script("return sessionStorage.getItem('bookstore.refresh')")
+
+    # A refused access token: the page trades the refresh token for a new one and goes on.
+    d.execute_script("sessionStorage.setItem('bookstore.access', 'expired.or.garbage')")
+    d.get(site.url("/shop/orders"))
+    visible(d, "#orders-rows tr")
+    fresh = d.execute_script("return sessionStorage.getItem('bookstore.access')")
+    assert fresh != "expired.or.garbage"
+    assert site.call("GET", "/me", fresh, expect=200)["account"]["username"] == CUSTOMER[0]
+
+    # The login session ended elsewhere (both tokens revoked): one refresh is tried, then the page
+    # says so in words, with a way back in, and forgets the tokens.
+    site.call("POST", "/logout", refresh, expect=204)
+    d.get(site.url("/shop/cart"))
+    alert = visible(d, "#page-alert")
+    assert "Your session has ended. Log in again to go on." in alert.text
+    assert alert.find_element(By.LINK_TEXT, "Log in").get_attribute("href").endswith("/shop/login?next=%2Fshop%2Fcart")
+    assert d.execute_script("return sessionStorage.length") == 0
+    text_in(d, "#account-area", "Log in")
+    screenshot(d, "session-ended")

@@ -420,7 +420,7 @@ const REPORTS = {
     render(report) {
       const t = report.totals;
       const summary = `${report.from} to ${report.to}, per ${report.period}: ${plural(t.orders, "order")}, ${plural(t.units, "copy", "copies")}, revenue ${money(t.revenue)}.`;
-      const rows = report.series.map((p) => [[p.period_start], [String(p.orders), NUM], [String(p.units), NUM], [money(p.revenue), NUM]]);
+      const rows = report.series.map((p) => [[p.period_start, "nowrap"], [String(p.orders), NUM], [String(p.units), NUM], [money(p.revenue), NUM]]);
       return {
         summary,
         alt: `Chart of sales per ${report.period} from ${report.from} to ${report.to}: revenue ${money(t.revenue)} from ${plural(t.orders, "order")}.`,

@@ -330,7 +330,9 @@ export function showProblem(err, { form = null, alert = null, extra = null, keep
   if (unplaced.length) parts.push(h("ul", {}, unplaced.map((t) => h("li", {}, t))));
   if (extra) parts.push(extra);
   if (problem.retry_after) parts.push(h("p", {}, `Try again in ${problem.retry_after} seconds.`));
-  if (isApi && err.status === 401) parts.push(h("p", {}, h("a", { href: loginHref() }, "Log in")));
+  if (isApi && err.status === 401 && location.pathname !== "/shop/login") {
+    parts.push(h("p", {}, h("a", { href: loginHref() }, "Log in")));
+  }
   if (keep && !box.hidden) append(box, [h("hr"), parts]);
   else fill(box, parts);
   box.hidden = false;
