@@ -240,6 +240,23 @@ def _db_error_code(err: DBAPIError) -> int | None:
     return None
 
 
+SQLITE_UNAVAILABLE = ("unable to open database", "disk i/o error", "database disk image is malformed")
+
+
+def _unreachable(err: DBAPIError, code: int | None, message: str) -> bool:
+    """The database cannot serve us now (503), as opposed to a query the server refused (500).
+
+    MySQL client errors (2000-2999: cannot connect, server gone, lost connection) and a few
+    server states are unavailability; a server error such as 1054 (unknown column: the schema
+    needs `flask db upgrade`) is a fault of this deployment and is answered 500 and logged.
+    """
+    if err.connection_invalidated or err.__class__.__name__ == "InterfaceError":
+        return True
+    if code is not None:
+        return code in MYSQL_UNAVAILABLE or 2000 <= code < 3000
+    return err.__class__.__name__ == "OperationalError" and any(m in message for m in SQLITE_UNAVAILABLE)
+
+
 def handle_database_error(err: SQLAlchemyError):
     _safe_rollback()
     if isinstance(err, IntegrityError):
@@ -267,11 +284,7 @@ def handle_database_error(err: SQLAlchemyError):
             )
         if code in MYSQL_BAD_VALUE:
             return problem(400, "A value is out of the range the database accepts.", type=TYPE_VALIDATION)
-        if (
-            code in MYSQL_UNAVAILABLE
-            or err.connection_invalidated
-            or err.__class__.__name__ in {"OperationalError", "InterfaceError"}
-        ):
+        if _unreachable(err, code, message):
             log.warning("database unavailable: %s", err.__class__.__name__)
             return problem(
                 503,

@@ -434,3 +434,19 @@ def test_token_errors_are_401_problem_not_422(client, header):
 
     assert_problem(response, 401)
     assert "msg" not in response.get_json()
+
+
+def test_a_query_the_database_refuses_is_500_not_503(app, client, admin_headers, monkeypatch):
+    """A schema that lags behind the code (unknown column) is this deployment's fault: 500, logged,
+    with a request id — not a 503 that would send clients into retry loops."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    def broken_count(args):
+        db.session.execute(text("SELECT no_such_column FROM accounts"))
+
+    monkeypatch.setattr("app.accounts.services.list_accounts", broken_count)
+    body = assert_problem(client.get("/accounts", headers=admin_headers), 500)
+    assert body["request_id"]
+    assert "no_such_column" not in json.dumps(body)
