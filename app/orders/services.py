@@ -261,8 +261,13 @@ def _place(customer_id, lines, shipping_address, render, idem) -> Placed:
 
 def _refuse_short(short: list[tuple[int, int]]):
     ids = [book_id for book_id, _ in short]
+    # A locking (current) read: a plain SELECT would read the transaction's REPEATABLE READ
+    # snapshot, taken at the request's first query (the token check), before the concurrent
+    # buyers committed; the 409 then said "available: 5" to a buyer refused 1 of the last 5.
     stock = dict(
-        db.session.execute(select(Book.id, Book.stock).where(Book.id.in_(ids), Book.is_retired.is_(False))).all()
+        db.session.execute(
+            select(Book.id, Book.stock).where(Book.id.in_(ids), Book.is_retired.is_(False)).with_for_update(read=True)
+        ).all()
     )
     db.session.rollback()
     shortages = [{"book_id": b, "requested": q, "available": stock.get(b, 0)} for b, q in short]
