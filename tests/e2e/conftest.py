@@ -43,9 +43,10 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def chromium():
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
         pytest.skip(
-            "browser tests need Debian's Chromium: /usr/bin/chromium and /usr/bin/chromedriver are missing "
+            f"browser tests need Debian's Chromium and its driver: {' and '.join(missing)} missing "
             "(apt-get install -y chromium chromium-driver)"
         )
     return CHROMIUM
