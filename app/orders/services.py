@@ -264,9 +264,11 @@ def _refuse_short(short: list[tuple[int, int]]):
     # A locking (current) read: a plain SELECT would read the transaction's REPEATABLE READ
     # snapshot, taken at the request's first query (the token check), before the concurrent
     # buyers committed; the 409 then said "available: 5" to a buyer refused 1 of the last 5.
+    # FOR UPDATE (not LOCK IN SHARE MODE): every MySQL-compatible engine takes it, and the
+    # failed conditional UPDATE already holds these rows; the rollback below releases them.
     stock = dict(
         db.session.execute(
-            select(Book.id, Book.stock).where(Book.id.in_(ids), Book.is_retired.is_(False)).with_for_update(read=True)
+            select(Book.id, Book.stock).where(Book.id.in_(ids), Book.is_retired.is_(False)).with_for_update()
         ).all()
     )
     db.session.rollback()
