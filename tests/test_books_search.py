@@ -328,6 +328,14 @@ def test_cursor_walk_visits_every_book_once_in_order(client, catalogue, sort):
     assert all(page["total"] == len(ids) for page in pages)
 
 
+@pytest.mark.parametrize("sort", ALL_SORTS)
+def test_cursor_walk_one_by_one_through_ties(client, catalogue, sort):
+    """Page boundaries inside a run of equal sort values (the three "Twin" books) lose nothing."""
+    pages = _walk_cursor(client, sort=sort, per_page=1)
+    assert [item["id"] for page in pages for item in page["items"]] == _expected_ids(catalogue, sort)
+    assert [page["page"] for page in pages] == list(range(1, len(pages) + 1))
+
+
 def test_cursor_walk_with_filters(client, catalogue):
     pages = _walk_cursor(client, sort="-price", genre="FANTASY", per_page=1)
     ids = [item["id"] for page in pages for item in page["items"]]

@@ -316,6 +316,28 @@ def _count_statement(args: dict, conditions: list):
     return select(func.count()).select_from(Book).where(*conditions)
 
 
+def _no_hint(stmt):
+    return stmt
+
+
+def _sort_index_hint(conn, args: dict, sort: str):
+    """MySQL/MariaDB: name the sort index when it covers the whole filter.
+
+    Measured at 1M books: for `is_retired = 0 AND title >= :t AND (title > :t OR id > :i)
+    ORDER BY title, id LIMIT 21` MariaDB 10.11 picks `ref` access on `is_retired` with index
+    condition pushdown, i.e. it walks the index from its start (700,022 entries, 60 ms for a
+    cursor 70 % deep) instead of the range that starts at the cursor (22 entries, 0.4 ms).
+    FORCE INDEX makes it take the range. Filters the sort index does not cover (q, author,
+    prices) are left to the optimizer."""
+    if conn.dialect.name != "mysql":
+        return _no_hint
+    if any(args.get(name) not in (None, "") for name in FILTER_NAMES if name not in ("genre", "in_stock")):
+        return _no_hint
+    key = SORT_COLUMNS[sort.lstrip("-")].key
+    name = f"ix_books_live_genre_{key}" if args.get("genre") else f"ix_books_live_{key}"
+    return lambda stmt: stmt.with_hint(Book, f"FORCE INDEX ({name})", dialect_name="mysql")
+
+
 def _filter_signature(args: dict) -> str:
     parts = {k: str(args[k]) for k in FILTER_NAMES if args.get(k) not in (None, "")}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
@@ -388,10 +410,14 @@ def decode_cursor(cursor: str, sort: str, signature: str):
 def _after(column, value, book_id: int, descending: bool):
     """Keyset condition: rows strictly after (value, id) in the sort order.
 
-    Written as `col >= v AND (col > v OR id > i)`: the first term is an index range."""
+    Written as `col > v OR (col = v AND id > i)`: with the sort index named (see
+    `_sort_index_hint`) MariaDB turns it into two adjacent ranges of that index and reads
+    exactly the page. (`col >= v AND (col > v OR id > i)` reads every row sharing the value v
+    first: 1,440 rows for a price shared by many books; a row constructor `(col, id) > (v, i)`
+    reads the whole index.)"""
     if descending:
-        return sa.and_(column <= value, or_(column < value, Book.id < book_id))
-    return sa.and_(column >= value, or_(column > value, Book.id > book_id))
+        return or_(column < value, sa.and_(column == value, Book.id < book_id))
+    return or_(column > value, sa.and_(column == value, Book.id > book_id))
 
 
 def list_books(args: dict):
@@ -418,17 +444,18 @@ def list_books(args: dict):
         if total is None:
             total = conn.execute(_count_statement(args, conditions)).scalar_one()
             _cache.put(("count", signature), total, ttl)
+        hint = _sort_index_hint(conn, args, sort)
         if start is not None:
             stmt = select(*_COLUMNS).where(*conditions, _after(column, *start, descending))
-            stmt = stmt.order_by(*order).limit(per_page + 1)
+            stmt = hint(stmt.order_by(*order).limit(per_page + 1))
         elif position:
             # A jump to a page: walk the (covering) sort index for the ids only (deferred join), and
             # take the row before the page too, so the next request for this page is a keyset read.
             ids = select(Book.id).where(*conditions).order_by(*order).limit(per_page + 2).offset(position - 1)
-            ids = ids.subquery()
+            ids = hint(ids).subquery()
             stmt = select(*_COLUMNS).join(ids, Book.id == ids.c.id).order_by(*order)
         else:
-            stmt = select(*_COLUMNS).where(*conditions).order_by(*order).limit(per_page + 1)
+            stmt = hint(select(*_COLUMNS).where(*conditions).order_by(*order).limit(per_page + 1))
         rows = conn.execute(stmt).all()
         if start is None and position and rows:
             before, rows = rows[0], rows[1:]
