@@ -494,3 +494,22 @@ def test_cached_counts_and_page_boundaries_give_the_same_pages(client, catalogue
     r = client.post("/books", json={"title": "Cache Buster", "author": "A", "price": "1.00"}, headers=admin_headers)
     assert r.status_code == 201
     assert client.get("/books?per_page=1").get_json()["total"] == before + 1
+
+
+@pytest.mark.mysql_only
+def test_mariadb_catalogue_reads_are_time_limited(client, is_mysql, catalogue, real_engine, monkeypatch):
+    if not is_mysql:
+        pytest.skip("MariaDB's max_statement_time")
+    from app.books import services
+
+    with services._autocommit_engine(real_engine).connect() as conn:
+        assert float(conn.exec_driver_sql("SELECT @@max_statement_time").scalar()) == services.READ_TIME_LIMIT
+
+    # A read stopped by the limit is a 503 problem with Retry-After, not a 500.
+    def too_slow(conn):
+        conn.exec_driver_sql("SET STATEMENT max_statement_time = 0.001 FOR SELECT SLEEP(1) FROM books")
+
+    monkeypatch.setattr(services, "_filter_conditions", lambda conn, args: too_slow(conn))
+    r = client.get("/books?q=anything")
+    body = assert_problem(r, 503)
+    assert r.headers["Retry-After"] == str(services.READ_TIME_LIMIT) and "narrow" in body["detail"]

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from app.books.models import FULLTEXT_COLUMNS, MAX_STOCK, Book, BookCount
-from app.errors import Conflict, NotFound, field_error
+from app.errors import Conflict, NotFound, ServiceUnavailable, field_error
 from app.extensions import db
 from app.fields import utcnow
 from app.pagination import envelope
@@ -73,8 +73,27 @@ def _autocommit_engine(engine: sa.Engine) -> sa.Engine:
             pool_pre_ping=False,
         )
         reader = sa.create_engine(engine.url, **options)
+        sa.event.listen(reader, "connect", _limit_statement_time)
         extensions["books.reader"] = reader
     return reader
+
+
+READ_TIME_LIMIT = 5  # seconds; the slowest legitimate catalogue read at 1M books takes well under 1 s
+MARIADB_STATEMENT_TIMEOUT = 1969
+
+
+def _limit_statement_time(dbapi_connection, _record) -> None:
+    """MariaDB: no catalogue read may run longer than READ_TIME_LIMIT (a search for a very common
+    word over a huge catalogue is stopped, not left to hold a connection and the server)."""
+    if "mariadb" in dbapi_connection.get_server_info().lower():
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET SESSION max_statement_time = {READ_TIME_LIMIT}")
+        cursor.close()
+
+
+def _too_slow(err: DBAPIError) -> bool:
+    args = getattr(err.orig, "args", None)
+    return bool(args) and args[0] == MARIADB_STATEMENT_TIMEOUT
 
 
 def _read(work):
@@ -90,6 +109,12 @@ def _read(work):
             with engine.connect() as conn:
                 return work(conn)
         except DBAPIError as err:
+            if _too_slow(err):
+                raise ServiceUnavailable(
+                    f"The catalogue query took more than {READ_TIME_LIMIT} s and was stopped; "
+                    "narrow it (more or rarer words, a genre, an author).",
+                    retry_after=READ_TIME_LIMIT,
+                ) from err
             if attempt == 2 or not err.connection_invalidated:
                 raise
     raise AssertionError("unreachable")
