@@ -192,6 +192,26 @@ def wrk(port: int, path_file: Path, duration: float, connections: int) -> dict:
             "socket_errors": errors.group(0) if errors else ""}  # fmt: skip
 
 
+def wait_idle(database: str, limit: float = 60) -> None:
+    """Wait until no statement of ours runs on the server: a run's last requests (a slow search)
+    must not spill into the next run."""
+    conn = mysql_connect()
+    deadline = time.time() + limit
+    try:
+        with conn.cursor() as cur:
+            while time.time() < deadline:
+                cur.execute(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                    "WHERE DB = %s AND COMMAND = 'Query' AND ID <> CONNECTION_ID()",
+                    (database,),
+                )
+                if cur.fetchone()[0] == 0:
+                    return
+                time.sleep(0.2)
+    finally:
+        conn.close()
+
+
 def count_statements(database: str, paths: dict, workdir: Path) -> dict:
     """Per-request statements and rows read, from the app's own connection (bench/count_statements.py)."""
     file = workdir / "count-paths.json"
@@ -236,6 +256,7 @@ def bench_size(size: int, args, workdir: Path) -> dict:
             # Warm-up: connections, caches, the pages of the buffer pool these requests touch.
             for port, file in ((app_port, files[name][0]), (ceiling_port, files[name][1])):
                 wrk(port, file, args.warmup, args.connections)
+                wait_idle(database)
         counted = count_statements(database, paths, workdir)
         for name, _ in SCENARIOS:
             results[name] = {"sql": counted[name]["warm"], "sql_cold": counted[name]["cold"], "app": [], "ceiling": []}
@@ -243,6 +264,7 @@ def bench_size(size: int, args, workdir: Path) -> dict:
             for name, _ in SCENARIOS:
                 for side, port, file in (("app", app_port, files[name][0]), ("ceiling", ceiling_port, files[name][1])):
                     results[name][side].append(wrk(port, file, args.duration, args.connections))
+                    wait_idle(database)
             print(f"[{size}] repetition {rep + 1}/{args.reps} done", flush=True)
     finally:
         stop_server(app_proc)
@@ -314,6 +336,7 @@ def main() -> None:
     results_dir = BENCH / "results"
     results_dir.mkdir(exist_ok=True)
     all_results = {}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-catalogue-") as tmp:
         for size in sizes:
             all_results[size] = bench_size(size, args, Path(tmp))
@@ -323,7 +346,8 @@ def main() -> None:
     setup = (f"wrk 1 thread, {args.connections} connections, {args.duration:g} s per run after a {args.warmup:g} s warm-up; "
              f"gunicorn --workers {args.workers} --worker-class gthread --threads 1 --keep-alive 5 for both; "
              f"{args.reps} repetitions alternating app and ceiling, medians; {os.cpu_count()} CPUs shared by "
-             f"wrk, gunicorn and MariaDB.")  # fmt: skip
+             f"wrk, gunicorn and MariaDB and shared with other work: load average {load_before[0]:.1f} at the start, "
+             f"{os.getloadavg()[0]:.1f} at the end.")  # fmt: skip
     report = "\n\n".join([setup, *(table(s, all_results[s]) for s in sizes), checks(all_results)])
     print(checks(all_results))
     if args.write_readme:
