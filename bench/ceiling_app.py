@@ -25,21 +25,24 @@ COLUMNS = (
 )
 FULLTEXT = "MATCH (title, author, description, isbn) AGAINST (%s IN BOOLEAN MODE)"
 
-# scenario -> (WHERE after is_retired = 0, ORDER BY, count WHERE)
+# scenario -> (index hint, WHERE after is_retired = 0, ORDER BY, count WHERE): the app's SELECTs.
+KEYSET = " AND (title > %(title)s OR (title = %(title)s AND id > %(id)s))"
 LISTS = {
-    "first": ("", "title, id", ""),
+    "first": (" FORCE INDEX (ix_books_live_title)", "", "title, id", ""),
     "filter_sort": (
+        " FORCE INDEX (ix_books_live_genre_price)",
         " AND genre = %(genre)s",
         "price DESC, id DESC",
         " AND genre = %(genre)s",
     ),
     "search": (
+        "",
         " AND " + FULLTEXT.replace("%s", "%(against)s"),
         "title, id",
         " AND " + FULLTEXT.replace("%s", "%(against)s"),
     ),
-    "cursor_deep": (" AND title >= %(title)s AND (title > %(title)s OR id > %(id)s)", "title, id", ""),
-    "page50": (" AND title >= %(title)s AND (title > %(title)s OR id > %(id)s)", "title, id", ""),
+    "cursor_deep": (" FORCE INDEX (ix_books_live_title)", KEYSET, "title, id", ""),
+    "page50": (" FORCE INDEX (ix_books_live_title)", KEYSET, "title, id", ""),
 }
 
 _conn = None
@@ -86,7 +89,7 @@ def app(environ, start_response):
                 return _respond(start_response, "404 Not Found", {"status": 404, "detail": "not found"})
             return _respond(start_response, "200 OK", book_json(row))
         args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        where, order, count_where = LISTS[args["scenario"]]
+        hint, where, order, count_where = LISTS[args["scenario"]]
         per_page = int(args.get("per_page", 20))
         params = {k: args[k] for k in ("genre", "against", "title", "id") if k in args}
         if "id" in params:
@@ -96,7 +99,8 @@ def app(environ, start_response):
             cur.execute(f"SELECT COUNT(*) FROM books WHERE is_retired = 0{count_where}", params)
             _totals[key] = cur.fetchone()[0]
         cur.execute(
-            f"SELECT {COLUMNS} FROM books WHERE is_retired = 0{where} ORDER BY {order} LIMIT {per_page + 1}", params
+            f"SELECT {COLUMNS} FROM books{hint} WHERE is_retired = 0{where} ORDER BY {order} LIMIT {per_page + 1}",
+            params,
         )
         rows = cur.fetchall()
     total = _totals[key]

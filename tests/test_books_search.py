@@ -289,6 +289,9 @@ def test_page_paging_edges(client, catalogue):
     assert past.get_json()["next_cursor"] is None
     full = client.get("/books?per_page=100").get_json()
     assert len(full["items"]) == total and full["pages"] == 1
+    assert all(type(full[k]) is int for k in ("page", "per_page", "total", "pages"))
+    for item in full["items"][:3]:  # a list item is exactly the book's own document
+        assert item == client.get(f"/books/{item['id']}").get_json()
 
 
 def test_link_header(client, catalogue):

@@ -467,7 +467,7 @@ def list_books(args: dict):
         conditions = _filter_conditions(conn, args)
         total = _cache.get(("count", signature))
         if total is None:
-            total = conn.execute(_count_statement(args, conditions)).scalar_one()
+            total = int(conn.execute(_count_statement(args, conditions)).scalar_one())  # SUM is a DECIMAL
             _cache.put(("count", signature), total, ttl)
         hint = _sort_index_hint(conn, args, sort)
         if start is not None:
