@@ -4,10 +4,10 @@ import logging
 import re
 import uuid
 
-from flask import Flask, g, request
-from flask_cors import CORS
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask import Flask, g, request
+from flask_cors import CORS
 from flask_swagger_ui import get_swaggerui_blueprint
 from sqlalchemy import event
 from werkzeug.exceptions import UnsupportedMediaType
@@ -76,10 +76,11 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     ma.init_app(app)
     limiter.init_app(app)
+    plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
     api.init_app(
         app,
         spec_kwargs={
-            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
+            "marshmallow_plugin": plugin,
             "info": {
                 "description": (
                     "REST API of an online bookstore. Errors are RFC 9457 problem details "
@@ -92,6 +93,9 @@ def register_extensions(app: Flask) -> None:
             },
         },
     )
+    from app.fields import decimal_strings
+
+    plugin.converter.add_attribute_function(decimal_strings)
     if app.config["CORS_ORIGINS"]:
         CORS(
             app,
@@ -138,9 +142,9 @@ def _tune_engine(engine) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import accounts_blp, auth_blp
     from app.books.routes import blp as books_blp
+    from app.cart.routes import blp as cart_blp
     from app.customers.routes import blp as customers_blp
     from app.extensions import api
-    from app.cart.routes import blp as cart_blp
     from app.orders.routes import blp as orders_blp
     from app.reports.routes import blp as reports_blp
     from app.service.routes import blp as service_blp

@@ -5,7 +5,9 @@ import http
 import json
 
 import flask_smorest
+import marshmallow as ma
 from flask_smorest.utils import prepare_response
+from marshmallow.utils import missing
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -30,6 +32,14 @@ class Parser(FlaskParser):
             return super()._raw_load_json(req)
         except RecursionError as exc:  # '[[[[…' deeper than the interpreter's stack: malformed, not a 500
             raise json.JSONDecodeError("JSON nested too deeply", doc="[", pos=0) from exc
+
+    def load_json(self, req, schema):
+        # Every body is documented as required: no body at all is a 400, not an empty object
+        # (a PATCH with nothing answered 200, an empty POST /orders ordered the cart).
+        data = super().load_json(req, schema)
+        if data is missing:
+            raise ma.ValidationError(["A JSON body is required."])
+        return data
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -38,7 +38,10 @@ MYSQL_BAD_VALUE = {1264, 1292, 1366, 1406, 1690}
 
 
 class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details; extension members (e.g. `errors`, `shortages`) may follow."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # documented as additionalProperties: true
 
     type = ma.fields.String(required=True, metadata={"example": "about:blank"})
     title = ma.fields.String(required=True, metadata={"example": "Not Found"})

@@ -45,6 +45,12 @@ class Text(fields.String):
             raise self.make_error("encoding") from exc
         if "\x00" in value:
             raise self.make_error("control")
+        for validator in self.validators:
+            if isinstance(validator, validate.Length):
+                # The documented maxLength counts what is sent: 121 characters of which one is a
+                # space are refused, not trimmed to 120 and stored (the usual check, after the
+                # strip, still refuses a name of blanks).
+                validator(value)
         return value.strip() if self.strip else value
 
 
@@ -178,6 +184,20 @@ class IdConverter(IntegerConverter):
 # Money is written as a string ("12.50"), so the OpenAPI document calls it a string, not the
 # number apispec assumes for a Decimal (whose bounds, serialised as strings, made it invalid).
 api.register_field(Money, "string", "decimal")
+
+# Amounts the API writes (totals, line totals, revenue): a string with two decimals.
+DECIMAL_STRING_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
+
+
+def decimal_strings(converter, field, **kwargs) -> dict:
+    """apispec attribute function (bound to the field converter): a plain `Decimal(as_string=True)` is written as a string, not
+    the number apispec assumes (Money, which also reads numbers, has its own mapping above)."""
+    if isinstance(field, fields.Decimal) and not isinstance(field, Money) and field.as_string:
+        doc = {"type": "string", "format": "decimal"}
+        if field.places == Decimal("0.01"):
+            doc["pattern"] = DECIMAL_STRING_PATTERN
+        return doc
+    return {}
 
 
 def utc_iso(value: datetime) -> str:

@@ -26,7 +26,9 @@ class OrderCreateSchema(StrictSchema):
 
     @validates("items")
     def _distinct_books(self, items, **kwargs):
-        ids = [line["book_id"] for line in items]
+        # marshmallow runs this on the lines that loaded even when another line failed
+        # (a line without book_id): check what is there, the field errors say the rest.
+        ids = [line["book_id"] for line in items if isinstance(line, dict) and "book_id" in line]
         if len(ids) != len(set(ids)):
             raise ValidationError("Each book may appear only once; put the total in its quantity.")
 

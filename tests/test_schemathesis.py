@@ -1,0 +1,269 @@
+"""Schemathesis against the app's own /openapi.json, in process (issue 6, item 1).
+
+Every operation of the document, positive and negative data (schemathesis' examples, coverage and
+fuzzing phases), with a customer's or an admin's bearer token on each generated request (or none,
+when schemathesis takes it away on purpose), checked for: no server error, status codes, content
+types and bodies as documented, invalid data refused, and authentication actually enforced
+(`ignored_auth` sends the same request again without and with a bad token).
+
+Each operation is one pytest item with its own rolled-back world: an admin, a customer with a
+cart and orders, a bystander customer with an order, two customers without orders, and a few
+books. Three in four positive cases naming a `book_id`, `customer_id`, `order_id` or `account_id`
+(in the path or the body) are pointed at one of those objects, chosen from the generated number
+so that a case replays the same way: the documented success answers are reached and checked, not
+only 404s.
+
+The seed is random in each run and printed with the tally; SCHEMATHESIS_SEED=<n> replays a run.
+
+Every request is counted; the last test asserts at least MIN_REQUESTS, with both positive and
+negative ones and both roles, and writes the tally per operation and status to the terminal.
+"""
+
+import os
+from collections import Counter
+
+import pytest
+import schemathesis
+from flask import request_started
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import load_all_checks
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi import checks as openapi_checks
+
+from app import create_app
+from app.books.models import Book
+from app.extensions import db, limiter
+from tests.conftest import PASSWORD, bearer
+
+pytestmark = pytest.mark.slow
+
+MIN_REQUESTS = 2500
+# Examples per operation in the fuzzing phase (the examples and coverage phases add their own).
+# SCHEMATHESIS_MAX_EXAMPLES lowers it where a slower database needs it; the count test still
+# asks for MIN_REQUESTS.
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "60"))
+
+load_all_checks()
+CHECKS = [
+    openapi_checks.status_code_conformance,
+    openapi_checks.content_type_conformance,
+    openapi_checks.response_schema_conformance,
+    openapi_checks.negative_data_rejection,
+    openapi_checks.ignored_auth,
+]
+ADMIN_ONLY_PREFIXES = ("/reports", "/books/{book_id}", "/accounts")
+ADMIN_ONLY = {"GET /accounts", "POST /accounts", "GET /customers", "POST /books", "PATCH /orders/{order_id}/status"}
+ROLE_MARK = "role-placeholder."
+
+
+class Tally:
+    def __init__(self):
+        self.total = 0
+        self.by_mode = Counter()
+        self.by_role = Counter()
+        self.by_status = Counter()
+        self.server_errors = 0
+        self.sent = 0
+
+    def add(self, case, role: str, status: int) -> None:
+        self.total += 1
+        self.by_mode[case.meta.generation.mode.value if case.meta else "explicit"] += 1
+        self.by_role[role] += 1
+        self.by_status[(f"{case.method.upper()} {case.operation.path}", status)] += 1
+        self.server_errors += status >= 500
+
+    def report(self) -> str:
+        operations = sorted({label for label, _ in self.by_status})
+        lines = [
+            f"schemathesis: {self.total} generated requests ({dict(self.by_mode)}; tokens: {dict(self.by_role)}), "
+            f"{self.server_errors} server errors, {len(operations)} method/path pairs, "
+            f"{self.sent} HTTP requests received by the app (with ignored_auth's probes and setup), "
+            f"seed {schema.config.seed}"
+        ]
+        for label in operations:
+            statuses = {s: n for (op, s), n in sorted(self.by_status.items()) if op == label}
+            lines.append(f"  {label}: {sum(statuses.values())} {statuses}")
+        return "\n".join(lines)
+
+
+TALLY = Tally()
+WORLD: dict = {}
+
+# The document as the app serves it. It is read from an app of its own at import time (the test
+# session's app only exists once the fixtures run); every request goes to the session's app.
+schema = schemathesis.openapi.from_wsgi("/openapi.json", create_app("testing"))
+schema.config.generation.update(max_examples=MAX_EXAMPLES)
+if os.environ.get("SCHEMATHESIS_SEED"):
+    schema.config.seed = int(os.environ["SCHEMATHESIS_SEED"])
+
+
+def pick_role(operation, turn=Counter()) -> str:
+    """Round robin: admin-only operations get the admin three times in four (the fourth: a
+    customer, who must get 403), the others alternate."""
+    turn[operation.label] += 1
+    n = turn[operation.label]
+    if operation.label in ADMIN_ONLY or operation.path.startswith(ADMIN_ONLY_PREFIXES):
+        return "customer" if n % 4 == 0 else "admin"
+    return "admin" if n % 2 else "customer"
+
+
+@schema.auth(refresh_interval=None)
+class Tokens:
+    """A customer's or an admin's bearer token on every generated case.
+
+    Schemathesis builds some cases (the coverage phase) while collecting, before any account
+    exists, so this writes a placeholder naming the role, and the test swaps in that role's live
+    token just before the call. Cases built to go without credentials get none from here."""
+
+    def get(self, case, context):
+        return pick_role(case.operation)
+
+    def set(self, case, role, context):
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {ROLE_MARK}{role}"}
+
+
+class World:
+    """What the generated requests act on, made through the API the way clients make it."""
+
+    def __init__(self, make, client):
+        self.make = make
+        self.client = client
+        books = [Book(title=f"Fuzz book {n}", author="A. Writer", price="9.99", stock=50) for n in range(8)]
+        books.append(Book(title="Sold out", author="B. Writer", price="12.50", stock=0))
+        db.session.add_all(books)
+        db.session.commit()
+        self.book_ids = [b.id for b in books]
+        bystander = make.customer()
+        self.bystander_order = self._order(make.headers(bystander), self.book_ids[0])
+        leavers = [make.customer(), make.customer()]  # no orders: deleting these succeeds
+        self.others = {
+            "account": [bystander.id, *(a.id for a in leavers)],
+            "customer": [bystander.customer_id, *(a.customer_id for a in leavers)],
+        }
+        self.refresh()
+
+    def refresh(self):
+        """(Re)make the admin and the customer, with a cart and two orders: a generated request may
+        have logged a token out, changed a password, or deactivated or deleted an account."""
+        self.admin = self.make.admin()
+        self.customer = self.make.customer()
+        logins = {role: self.make.login(account) for role, account in self.principals()}
+        self.tokens = {role: login["access_token"] for role, login in logins.items()}
+        self.refresh_tokens = {role: login["refresh_token"] for role, login in logins.items()}
+        headers = bearer(self.tokens["customer"])
+        self.orders = [self._order(headers, self.book_ids[1]), self._order(headers, self.book_ids[2])]
+        for token in self.tokens.values():
+            for book_id in self.book_ids[3:7]:
+                response = self.client.post("/cart", json={"book_id": book_id}, headers=bearer(token))
+                assert response.status_code == 200, response.get_json()
+
+    def principals(self):
+        return (("admin", self.admin), ("customer", self.customer))
+
+    def _order(self, headers, book_id) -> int:
+        response = self.client.post("/orders", json={"items": [{"book_id": book_id, "quantity": 1}]}, headers=headers)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    def still_valid(self) -> bool:
+        return all(self.client.get("/me", headers=bearer(t)).status_code == 200 for t in self.tokens.values())
+
+    def known_ids(self, name: str) -> list[int]:
+        if name == "book_id":
+            return self.book_ids
+        if name == "order_id":
+            return [*self.orders, self.bystander_order]
+        key = "account" if name == "account_id" else "customer"
+        own = [a.id if key == "account" else a.customer_id for _, a in self.principals()]
+        return [*own, *self.others[key]]
+
+    def authorize(self, case) -> str:
+        """Swap the placeholder the auth hook wrote for the live token of that role."""
+        value = (case.headers or {}).get("Authorization", "")
+        if value.startswith(f"Bearer {ROLE_MARK}"):
+            role = value.removeprefix(f"Bearer {ROLE_MARK}")
+            tokens = self.refresh_tokens if case.operation.label == "POST /token/refresh" else self.tokens
+            case.headers["Authorization"] = f"Bearer {tokens[role]}"
+            return role
+        return "generated" if value else "none"
+
+    def aim(self, case) -> None:
+        """Point most positive cases at objects that exist: ids in the path and the body (three
+        generated numbers in four), and the credentials of a login or a password change (bodies of
+        even length)."""
+        if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
+            return
+        body = case.body
+        lines = body.get("items") if isinstance(body, dict) else None
+        for container in [case.path_parameters, body, *(lines if isinstance(lines, list) else [])]:
+            if not isinstance(container, dict):
+                continue
+            for name in ("book_id", "customer_id", "order_id", "account_id"):
+                value = container.get(name)
+                if isinstance(value, int) and not isinstance(value, bool) and value % 4:
+                    known = self.known_ids(name)
+                    container[name] = known[value % len(known)]
+        if not isinstance(body, dict) or len(repr(body)) % 2:
+            return
+        if case.operation.label == "POST /login":
+            principal = self.admin if len(repr(body)) % 4 else self.customer
+            body.update(username=principal.username, password=PASSWORD)
+        elif case.operation.label == "PUT /me/password":
+            body["current_password"] = PASSWORD
+
+
+def _count_request(sender, **extra):
+    TALLY.sent += 1
+
+
+@pytest.fixture
+def world(app, make, client, monkeypatch):
+    monkeypatch.setattr(limiter, "enabled", False)  # generated requests must not turn into 429s
+    with request_started.connected_to(_count_request, app):
+        WORLD["world"] = World(make, client)
+        yield WORLD["world"]
+    WORLD.clear()
+
+
+# Requests after whose success the principals' tokens may no longer work.
+SESSION_CHANGING = ("/logout", "/me/password", "/accounts/", "/customers/")
+
+
+@schema.parametrize()
+@settings(
+    deadline=None,
+    # The world is made once per operation and shared by its examples on purpose.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_api_conforms_to_its_document(case, app, world):
+    role = world.authorize(case)
+    world.aim(case)
+
+    response = case.call_and_validate(checks=CHECKS, app=app)
+
+    TALLY.add(case, role, response.status_code)
+    assert response.status_code < 500, response.text
+    if (
+        case.method != "GET"
+        and 200 <= response.status_code < 300
+        and case.formatted_path.startswith(SESSION_CHANGING)
+        and not world.still_valid()
+    ):
+        world.refresh()
+
+
+def test_fuzzing_sent_enough_requests_of_every_kind(capsys):
+    """Runs after the operations above (file order): the count is over all of them."""
+    report = TALLY.report()
+    with capsys.disabled():  # shown in every run, passed or not
+        print("\n" + report)
+
+    assert TALLY.total >= MIN_REQUESTS, report
+    assert TALLY.server_errors == 0, report
+    assert min(TALLY.by_mode[GenerationMode.POSITIVE.value], TALLY.by_mode[GenerationMode.NEGATIVE.value]) >= 500
+    assert min(TALLY.by_role["admin"], TALLY.by_role["customer"], TALLY.by_role["none"]) >= 200
+    documented = {
+        f"{m.upper()} {path}" for path, item in schema.raw_schema["paths"].items() for m in item if m != "parameters"
+    }
+    reached = {label for label, status in TALLY.by_status if 200 <= status < 300}
+    assert documented - reached == set(), f"operations never answered 2xx: {sorted(documented - reached)}"
