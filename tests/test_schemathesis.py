@@ -33,7 +33,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from app import create_app
 from app.books.models import Book
 from app.extensions import db, limiter
-from tests.conftest import PASSWORD, bearer
+from tests.conftest import PASSWORD, assert_problem, bearer
 
 pytestmark = pytest.mark.slow
 
@@ -252,8 +252,53 @@ def test_api_conforms_to_its_document(case, app, world):
         world.refresh()
 
 
+# --- what the fuzzing found, pinned down ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("path, method", [("/me", "patch"), ("/orders", "post"), ("/cart", "post")])
+def test_a_missing_json_body_is_400_not_an_empty_object(client, customer_headers, path, method):
+    before = client.get("/me", headers=customer_headers).get_json()
+
+    response = getattr(client, method)(path, headers=customer_headers)
+
+    body = assert_problem(response, 400, "_schema")
+    assert body["errors"]["_schema"] == ["A JSON body is required."]
+    assert client.get("/me", headers=customer_headers).get_json() == before
+
+
+def test_documented_max_length_counts_the_characters_sent(client):
+    base = {"email": "long@example.com", "username": "longname", "password": PASSWORD}
+
+    too_long = client.post("/register", json={**base, "name": "\x1d" + "*" * 120})
+    blank_padded = client.post("/register", json={**base, "name": " " + "n" * 120})
+    fits = client.post("/register", json={**base, "name": " " + "n" * 118 + " "})
+
+    assert_problem(too_long, 400, "name")
+    assert_problem(blank_padded, 400, "name")
+    assert fits.status_code == 201
+    assert fits.get_json()["customer"]["name"] == "n" * 118
+
+
+def test_an_order_line_without_book_id_is_400_not_500(client, customer_headers):
+    response = client.post("/orders", json={"items": [{"quantity": 1}]}, headers=customer_headers)
+
+    body = assert_problem(response, 400, "items")
+    assert "book_id" in str(body["errors"]["items"])
+
+
+def test_amounts_are_documented_as_the_strings_they_are(client):
+    spec = client.get("/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+
+    for name, field in [("Order", "total"), ("Cart", "total"), ("SalesTotals", "revenue"), ("OrderItem", "unit_price")]:
+        prop = schemas[name]["properties"][field]
+        assert (prop["type"], prop["format"]) == ("string", "decimal"), (name, field)
+        assert prop["pattern"] == r"^-?[0-9]+\.[0-9]{2}$"
+    assert schemas["Problem"]["additionalProperties"] is True  # RFC 9457 extension members
+
+
 def test_fuzzing_sent_enough_requests_of_every_kind(capsys):
-    """Runs after the operations above (file order): the count is over all of them."""
+    """Runs after the operations above (file order; keep it last): the count is over all of them."""
     report = TALLY.report()
     with capsys.disabled():  # shown in every run, passed or not
         print("\n" + report)
