@@ -244,6 +244,7 @@ def _owned_by(body: dict, world: World, rule: str) -> bool:
     return body["customer_id"] == owner.customer_id  # orders
 
 
+@pytest.mark.owasp("API5")
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("method, rule", API_ROUTES, ids=[f"{m} {r}" for m, r in API_ROUTES])
 def test_access_matrix(client, world, method, rule, role):
@@ -315,6 +316,7 @@ def _snapshot() -> dict:
     return {"customers": sorted(customers), "orders": sorted(orders), "accounts": sorted(accounts)}
 
 
+@pytest.mark.owasp("API1")
 def test_walking_ids_as_another_customer_yields_nothing_foreign(client, make, world):
     """An intruder walks ids 1..200 (and the ids the victims really have) over every
     owner-or-admin route: every answer for someone else's id is the same 404 as for an id that

@@ -279,6 +279,9 @@ def test_inventory_report(client, admin_headers, stockroom):
         "total_units": 112,
         # 1 × 19.99 + 5 × 4.50 + 6 × 2.25 + 100 × 7.10 (the retired book is left out)
         "inventory_value": "765.99",
+        "limit": 100,
+        "out_of_stock_count": 1,
+        "low_stock_count": 2,
         "out_of_stock": [
             {"book_id": stockroom["none"], "title": "Sold Out", "author": "Some Author", "stock": 0, "shortfall": 5},
         ],
@@ -307,7 +310,10 @@ def test_inventory_of_an_empty_catalogue(client, admin_headers):
         "titles": 0,
         "total_units": 0,
         "inventory_value": "0.00",
+        "limit": 100,
+        "out_of_stock_count": 0,
         "out_of_stock": [],
+        "low_stock_count": 0,
         "low_stock": [],
     }
 

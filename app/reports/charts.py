@@ -214,11 +214,11 @@ def inventory_chart(report: dict, currency: str) -> bytes:
     low = report["low_stock"]
     shown = low[:MAX_INVENTORY_BARS]
     figure, axes = _bars_figure(len(shown), header_inches=1.0)
-    more = f" (the {len(shown)} lowest shown)" if len(shown) < len(low) else ""
+    more = f" (the {len(shown)} lowest shown)" if len(shown) < report["low_stock_count"] else ""
     _heading(
         figure,
         f"Low stock: titles with 1 to {threshold} copies",
-        f"{len(low):,} low-stock titles{more} · {len(report['out_of_stock']):,} out of stock · "
+        f"{report['low_stock_count']:,} low-stock titles{more} · {report['out_of_stock_count']:,} out of stock · "
         f"{report['titles']:,} titles, {report['total_units']:,} copies worth {money(report['inventory_value'])}",
     )
     if not shown:

@@ -96,7 +96,7 @@ def popular_books(args):
 @blp.alt_response(400, response="BAD_REQUEST")
 def inventory(args):
     """Titles, copies and stock value; out-of-stock and low-stock lists with the shortfall (admin)"""
-    report = services.inventory(args["low_stock_threshold"])
+    report = services.inventory(args["low_stock_threshold"], args["limit"])
     if args["format"] == "json":
         return report
     dumped = InventoryReportSchema().dump(report)

@@ -14,6 +14,7 @@ MAX_RANGE = 3660  # days in a range at week or month granularity (about ten year
 EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 MAX_LIMIT, DEFAULT_LIMIT = 100, 10
 MAX_THRESHOLD, DEFAULT_THRESHOLD = 1000, 5
+MAX_LIST, DEFAULT_LIST = 1000, 100  # items in each inventory list
 
 DATE_RANGE = validate.Range(
     min=EARLIEST, max=LATEST, error=f"Must be a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}."
@@ -94,6 +95,14 @@ class InventoryArgs(FormatArgs):
             f"(default {DEFAULT_THRESHOLD})."
         },
     )
+    limit = fields.Integer(
+        load_default=DEFAULT_LIST,
+        validate=validate.Range(min=1, max=MAX_LIST),
+        metadata={
+            "description": f"At most this many items in each list, 1 to {MAX_LIST} (default {DEFAULT_LIST}); "
+            "`out_of_stock_count` and `low_stock_count` give the full sizes."
+        },
+    )
 
 
 class SalesTotalsSchema(Schema):
@@ -154,12 +163,18 @@ class StockItemSchema(Schema):
 
 class InventoryReportSchema(Schema):
     low_stock_threshold = fields.Integer()
+    limit = fields.Integer(metadata={"description": "The most items each list holds."})
     titles = fields.Integer(metadata={"description": "Titles in the catalogue (retired books are left out)."})
     total_units = fields.Integer(metadata={"description": "Copies in stock over all titles."})
     inventory_value = fields.Decimal(
         places=2, as_string=True, metadata={"example": "15230.40", "description": "Stock × today's price."}
     )
-    out_of_stock = fields.List(fields.Nested(StockItemSchema), metadata={"description": "stock = 0, by book_id."})
+    out_of_stock_count = fields.Integer(metadata={"description": "Titles out of stock, all of them."})
+    out_of_stock = fields.List(
+        fields.Nested(StockItemSchema), metadata={"description": "stock = 0, by book_id; the first `limit`."}
+    )
+    low_stock_count = fields.Integer(metadata={"description": "Titles low on stock, all of them."})
     low_stock = fields.List(
-        fields.Nested(StockItemSchema), metadata={"description": "0 < stock ≤ threshold, lowest stock first."}
+        fields.Nested(StockItemSchema),
+        metadata={"description": "0 < stock ≤ threshold, lowest stock first; the first `limit`."},
     )

@@ -9,7 +9,7 @@ order counts on the UTC date it was placed: the range [from 00:00, to + 1 day 00
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from app.books.models import Book
 from app.extensions import db
@@ -115,19 +115,23 @@ def popular_books(start: date, end: date, limit: int) -> dict:
     return {"from_": start, "to": end, "items": items}
 
 
-def inventory(threshold: int) -> dict:
+def inventory(threshold: int, limit: int) -> dict:
+    """The figures over the whole catalogue; each list cut at `limit` items, with its full count."""
     live = Book.is_retired.is_(False)
-    titles, total_units, value = db.session.execute(
-        select(func.count(Book.id), func.coalesce(func.sum(Book.stock), 0), sum_cents(Book.stock * Book.price)).where(
-            live
-        )
+    is_low = (Book.stock > 0) & (Book.stock <= threshold)
+    titles, total_units, value, out_count, low_count = db.session.execute(
+        select(
+            func.count(Book.id),
+            func.coalesce(func.sum(Book.stock), 0),
+            sum_cents(Book.stock * Book.price),
+            func.count(case((Book.stock == 0, 1))),
+            func.count(case((is_low, 1))),
+        ).where(live)
     ).one()
     columns = (Book.id, Book.title, Book.author, Book.stock)
-    out = db.session.execute(select(*columns).where(live, Book.stock == 0).order_by(Book.id)).all()
+    out = db.session.execute(select(*columns).where(live, Book.stock == 0).order_by(Book.id).limit(limit)).all()
     low = _done(
-        db.session.execute(
-            select(*columns).where(live, Book.stock > 0, Book.stock <= threshold).order_by(Book.stock, Book.id)
-        ).all()
+        db.session.execute(select(*columns).where(live, is_low).order_by(Book.stock, Book.id).limit(limit)).all()
     )
 
     def item(r):
@@ -141,9 +145,12 @@ def inventory(threshold: int) -> dict:
 
     return {
         "low_stock_threshold": threshold,
+        "limit": limit,
         "titles": int(titles),
         "total_units": int(total_units),
         "inventory_value": _money(value),
+        "out_of_stock_count": int(out_count),
         "out_of_stock": [item(r) for r in out],
+        "low_stock_count": int(low_count),
         "low_stock": [item(r) for r in low],
     }

@@ -107,8 +107,8 @@ async function homePage() {
         ["Titles", String(report.titles)],
         ["Copies in stock", String(report.total_units)],
         ["Stock value", money(report.inventory_value)],
-        ["Low on stock", String(report.low_stock.length)],
-        ["Out of stock", String(report.out_of_stock.length)],
+        ["Low on stock", String(report.low_stock_count)],
+        ["Out of stock", String(report.out_of_stock_count)],
       ].map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value))),
     );
     for (const [key, items] of [["low", report.low_stock], ["out", report.out_of_stock]]) {
@@ -459,8 +459,8 @@ const REPORTS = {
       const list = (items) => items.map((b) => [[b.title], [b.author], [String(b.stock), NUM], [String(b.shortfall), NUM]]);
       const headings = [["Title"], ["Author"], ["Stock", NUM], ["Short by", NUM]];
       return {
-        summary: `${plural(report.titles, "title")}, ${plural(report.total_units, "copy", "copies")} worth ${money(report.inventory_value)}; ${report.out_of_stock.length} out of stock, ${report.low_stock.length} with at most ${report.low_stock_threshold}.`,
-        alt: `Chart of the stock: ${report.out_of_stock.length} titles out of stock and ${report.low_stock.length} low on stock.`,
+        summary: `${plural(report.titles, "title")}, ${plural(report.total_units, "copy", "copies")} worth ${money(report.inventory_value)}; ${report.out_of_stock_count} out of stock, ${report.low_stock_count} with at most ${report.low_stock_threshold}.`,
+        alt: `Chart of the stock: ${report.out_of_stock_count} titles out of stock and ${report.low_stock_count} low on stock.`,
         table: [
           table("Out of stock", headings, list(report.out_of_stock)),
           table(`Low on stock (at most ${report.low_stock_threshold})`, headings, list(report.low_stock)),
