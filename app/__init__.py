@@ -99,12 +99,24 @@ def register_extensions(app: Flask) -> None:
     if app.config["CORS_ORIGINS"]:
         CORS(
             app,
-            origins=app.config["CORS_ORIGINS"],
+            origins=cors_origins(app.config["CORS_ORIGINS"]),
             expose_headers=["Link", "Location", "Retry-After", "Idempotent-Replayed", "X-Request-ID"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
     with app.app_context():
         _tune_engine(db.engine)
+
+
+ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def cors_origins(origins: list[str]) -> list[str]:
+    """CORS_ORIGINS is an allow-list of exact origins (`https://shop.example.com`, no path, no
+    wildcard): flask-cors would read `*` or any regex character as a pattern matching more."""
+    bad = [o for o in origins if not ORIGIN_RE.match(o)]
+    if bad:
+        raise RuntimeError(f"CORS_ORIGINS must list exact origins such as https://shop.example.com, got {bad}")
+    return origins
 
 
 def schema_name(schema) -> str:
