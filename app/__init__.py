@@ -40,6 +40,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     app.config.from_object(cfg)
     app.json.sort_keys = False  # keep the field order of the schemas
     _check_secrets(app)
+    cors_origins(app.config["CORS_ORIGINS"])  # a bad setting stops here, before any extension is bound
     app.config["FAILPOINTS"] = failpoints.parse(app.config.get("FAILPOINTS_SPEC", ""))
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -99,7 +100,7 @@ def register_extensions(app: Flask) -> None:
     if app.config["CORS_ORIGINS"]:
         CORS(
             app,
-            origins=cors_origins(app.config["CORS_ORIGINS"]),
+            origins=app.config["CORS_ORIGINS"],
             expose_headers=["Link", "Location", "Retry-After", "Idempotent-Replayed", "X-Request-ID"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )

@@ -40,20 +40,30 @@ def _owasp_items(decorator) -> list[str] | None:
     return None
 
 
+def _module_marks(tree: ast.Module) -> list:
+    """The marks of `pytestmark = pytest.mark.owasp(...)` (or a list of marks) at module level."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "pytestmark" for t in node.targets):
+            return list(node.value.elts) if isinstance(node.value, ast.List | ast.Tuple) else [node.value]
+    return []
+
+
 def owasp_marks() -> tuple[dict[str, list[str]], list[str]]:
-    """item -> ["file::test", ...] and a list of malformed marks, from every test file."""
+    """item -> ["file::test", ...] and a list of malformed marks, from every test file (marks on
+    the test function, or on the whole module through `pytestmark`)."""
     found, malformed = defaultdict(list), []
     for path in sorted(TESTS.rglob("test_*.py")):
         tree = ast.parse(path.read_text(), filename=str(path))
+        module_marks = _module_marks(tree)
         for node in ast.walk(tree):
-            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or not node.name.startswith("test_"):
                 continue
-            for decorator in node.decorator_list:
+            for decorator in [*node.decorator_list, *module_marks]:
                 args = _owasp_items(decorator)
                 if args is None:
                     continue
                 where = f"{path.relative_to(TESTS.parent)}::{node.name}"
-                if len(args) != 1 or args[0] not in ITEMS or not node.name.startswith("test_"):
+                if len(args) != 1 or args[0] not in ITEMS:
                     malformed.append(f"{where}: owasp{tuple(args)}")
                 else:
                     found[args[0]].append(where)
@@ -89,15 +99,22 @@ def test_marks_seen_by_pytest_agree_with_the_files(request):
         assert item.originalname in names, f"{item.nodeid} is marked owasp but the static count missed it"
 
 
-def test_the_static_count_sees_a_mark_and_rejects_a_bad_one(tmp_path, monkeypatch):
+def test_the_static_count_sees_marks_and_rejects_a_bad_one(tmp_path, monkeypatch):
     (tmp_path / "test_sample.py").write_text(
         "import pytest\n\n"
         '@pytest.mark.owasp("API4")\ndef test_good():\n    pass\n\n'
         '@pytest.mark.owasp("API11")\ndef test_bad():\n    pass\n'
     )
+    (tmp_path / "test_module.py").write_text(
+        'import pytest\n\npytestmark = [pytest.mark.slow, pytest.mark.owasp("API8")]\n\n'
+        "def test_one():\n    pass\n\ndef helper():\n    pass\n"
+    )
     monkeypatch.setitem(globals(), "TESTS", tmp_path)
 
     found, malformed = owasp_marks()
 
-    assert dict(found) == {"API4": [f"{tmp_path.name}/test_sample.py::test_good"]}
+    assert dict(found) == {
+        "API4": [f"{tmp_path.name}/test_sample.py::test_good"],
+        "API8": [f"{tmp_path.name}/test_module.py::test_one"],
+    }
     assert malformed == [f"{tmp_path.name}/test_sample.py::test_bad: owasp('API11',)"]
