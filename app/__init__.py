@@ -2,6 +2,7 @@
 
 import logging
 import re
+import time
 import uuid
 
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -10,6 +11,7 @@ from flask import Flask, g, request
 from flask_cors import CORS
 from flask_swagger_ui import get_swaggerui_blueprint
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -106,6 +108,7 @@ def register_extensions(app: Flask) -> None:
         )
     with app.app_context():
         _tune_engine(db.engine)
+        _ping_idle_connections(db.engine, app.config["DB_PING_AFTER_IDLE"])
 
 
 ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
@@ -127,6 +130,29 @@ def schema_name(schema) -> str:
     if getattr(schema, "partial", False) and not isinstance(schema, type):
         name += "Patch"
     return name
+
+
+def _ping_idle_connections(engine, idle_seconds: float) -> None:
+    """Pessimistic disconnect handling without a round trip per request: a connection that was
+    busy a moment ago is used as is; one idle longer than `idle_seconds` (a restart of the database
+    may have killed it) is pinged, and replaced by the pool when the ping fails. A connection that
+    dies while in use is detected by the failing statement, which invalidates the whole pool."""
+    if engine.dialect.name != "mysql":
+        return
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= idle_seconds:
+            return
+        try:
+            dbapi_connection.ping(reconnect=False)
+        except Exception as exc:  # any failure: let the pool open a new connection
+            raise DisconnectionError() from exc
 
 
 def _tune_engine(engine) -> None:

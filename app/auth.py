@@ -4,7 +4,7 @@ from copy import deepcopy
 from functools import wraps
 
 import bcrypt
-from flask import current_app
+from flask import current_app, g
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from sqlalchemy import select
 
@@ -97,29 +97,44 @@ def _identity(account):
     return str(account.id) if hasattr(account, "id") else str(account)
 
 
-@jwt.user_lookup_loader
-def _load_account(header, payload):
-    from app.accounts.models import Account
-
+def _account_id(payload) -> int | None:
     try:
-        account_id = int(payload["sub"])
+        return int(payload["sub"])
     except (KeyError, TypeError, ValueError):
         return None
-    account = db.session.get(Account, account_id)
-    if account is None or not account.is_active or not account.session_valid(payload):
-        return None
-    return account
 
 
 @jwt.token_in_blocklist_loader
 def _is_revoked(header, payload) -> bool:
-    from app.accounts.models import RevokedToken
+    """One SELECT answers both questions of every authenticated request: is this token (or its
+    login session) revoked, and who is the account? The account is kept for the user lookup."""
+    from app.accounts.models import Account, RevokedToken
 
     keys = {payload.get("jti"), payload.get("sid")} - {None}
-    if not keys:
+    account_id = _account_id(payload)
+    if not keys or account_id is None:
         return True
-    found = db.session.execute(select(RevokedToken.jti).where(RevokedToken.jti.in_(keys)).limit(1)).first()
-    return found is not None
+    revoked = select(RevokedToken.id).where(RevokedToken.jti.in_(keys)).exists()
+    row = db.session.execute(select(Account, revoked.label("revoked")).where(Account.id == account_id)).first()
+    g._auth_account = (account_id, row[0] if row else None)
+    return bool(row and row.revoked)
+
+
+@jwt.user_lookup_loader
+def _load_account(header, payload):
+    from app.accounts.models import Account
+
+    account_id = _account_id(payload)
+    if account_id is None:
+        return None
+    cached = g.pop("_auth_account", None)
+    if cached is not None and cached[0] == account_id:
+        account = cached[1]
+    else:
+        account = db.session.get(Account, account_id)
+    if account is None or not account.is_active or not account.session_valid(payload):
+        return None
+    return account
 
 
 # --- Route decorators ---------------------------------------------------------------------------

@@ -450,3 +450,18 @@ def test_purge_expired_keeps_fresh_keys_and_drops_old_ones(app, client, customer
     # The purged key is free again: the same request now places a new order.
     r = place(client, {**customer_headers, "Idempotency-Key": "old"}, [{"book_id": a.id, "quantity": 1}])
     assert r.status_code == 201 and "Idempotent-Replayed" not in r.headers
+
+
+def test_the_placement_answer_is_the_stored_order(client, customer_headers, book):
+    """POST /orders builds its answer from what it wrote; it must equal a fresh read of the order."""
+    a = book(price=Decimal("12.50"), stock=5, title="Ünïcode 📚 title")
+    b = book(title="Emma", price=Decimal("0.10"), stock=5)
+    placed = place(
+        client,
+        customer_headers,
+        [{"book_id": b.id, "quantity": 3}, {"book_id": a.id, "quantity": 1}],
+        shipping_address=None,
+    )
+    assert placed.status_code == 201
+    stored = client.get(f"/orders/{placed.get_json()['id']}", headers=customer_headers)
+    assert placed.get_json() == stored.get_json()

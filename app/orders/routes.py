@@ -46,10 +46,6 @@ class IdempotencyHeader(ma.Schema):
     )
 
 
-def _render(order):
-    return OrderSchema().dump(order)
-
-
 def _placed_response(placed: services.Placed):
     response = jsonify(placed.body)
     response.status_code = placed.status
@@ -95,7 +91,7 @@ def place_order(headers, data):
     """Place an order from `items`, or from the cart when `items` is absent"""
     customer_id = _target_customer(data.get("customer_id"))
     placed = services.place_order(
-        customer_id, data.get("items"), data.get("shipping_address"), _render, _idempotency(headers, data)
+        customer_id, data.get("items"), data.get("shipping_address"), _idempotency(headers, data)
     )
     return _placed_response(placed)
 
@@ -112,9 +108,7 @@ def purchase(headers, data, customer_id):
     """One-click buy of one book (same rules as POST /orders)"""
     customer = get_customer_for(current_user, customer_id)
     lines = [{"book_id": data["book_id"], "quantity": data["quantity"]}]
-    placed = services.place_order(
-        customer.id, lines, data.get("shipping_address"), _render, _idempotency(headers, data)
-    )
+    placed = services.place_order(customer.id, lines, data.get("shipping_address"), _idempotency(headers, data))
     return _placed_response(placed)
 
 
