@@ -8,6 +8,7 @@ import uuid
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, g, request
+from flask.sessions import SessionInterface
 from flask_cors import CORS
 from flask_swagger_ui import get_swaggerui_blueprint
 from sqlalchemy import event
@@ -41,6 +42,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter  # ids past INT are 404, not a driver error
     app.config.from_object(cfg)
     app.json.sort_keys = False  # keep the field order of the schemas
+    app.session_interface = NoCookieSessions()
     _check_secrets(app)
     cors_origins(app.config["CORS_ORIGINS"])  # a bad setting stops here, before any extension is bound
     app.config["FAILPOINTS"] = failpoints.parse(app.config.get("FAILPOINTS_SPEC", ""))
@@ -59,6 +61,17 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+class NoCookieSessions(SessionInterface):
+    """The API is stateless (bearer tokens) and sets no cookies: skip Flask's signed-cookie
+    session, which was decoded and checked on every request for nothing."""
+
+    def open_session(self, app, request):
+        return None  # Flask then uses a NullSession, which refuses writes
+
+    def save_session(self, app, session, response):
+        return None
 
 
 def _check_secrets(app: Flask) -> None:

@@ -277,3 +277,15 @@ def test_gunicorn_cors_allow_list_from_the_environment(gunicorn):
     assert "POST" in pre.headers["Access-Control-Allow-Methods"]
     for response in [*foreign, foreign_pre]:
         assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_no_response_sets_a_cookie(client, customer_headers):
+    """The API is stateless: no session cookie on a page, a login, an authenticated call or an error."""
+    responses = [
+        client.get("/"),
+        client.post("/login", json={"username": "nobody", "password": "wrong-password"}),
+        client.get("/me", headers=customer_headers),
+        client.get("/no/such/route"),
+    ]
+    for response in responses:
+        assert "Set-Cookie" not in response.headers
