@@ -130,6 +130,24 @@ def bearer(token: str) -> dict:
 
 
 @pytest.fixture
+def book(app):
+    """book(**overrides): a book row committed straight to the catalogue (default: 10 copies at 9.99)."""
+    from decimal import Decimal
+
+    from app.books.models import Book
+
+    def make_book(**overrides):
+        data = {"title": "Dune", "author": "Frank Herbert", "price": Decimal("9.99"), "stock": 10}
+        data.update(overrides)
+        row = Book(**data)
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    return make_book
+
+
+@pytest.fixture
 def make(client):
     return Factory(client)
 

@@ -4,22 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.books.models import Book
 from app.extensions import db
 from tests.conftest import assert_problem
-
-
-@pytest.fixture
-def book(app):
-    def make_book(**overrides):
-        data = {"title": "Dune", "author": "Frank Herbert", "price": Decimal("9.99"), "stock": 10}
-        data.update(overrides)
-        b = Book(**data)
-        db.session.add(b)
-        db.session.commit()
-        return b
-
-    return make_book
 
 
 def test_empty_cart(client, customer_headers):

@@ -12,19 +12,6 @@ from app.orders.models import STATUSES, TRANSITIONS
 from tests.conftest import assert_problem
 
 
-@pytest.fixture
-def book(app):
-    def make_book(**overrides):
-        data = {"title": "Dune", "author": "Frank Herbert", "price": Decimal("9.99"), "stock": 10}
-        data.update(overrides)
-        b = Book(**data)
-        db.session.add(b)
-        db.session.commit()
-        return b
-
-    return make_book
-
-
 def stock_of(book_id):
     db.session.expire_all()
     return db.session.get(Book, book_id).stock
