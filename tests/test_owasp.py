@@ -36,19 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 
 
-@pytest.fixture
-def book(app):
-    def make_book(**overrides):
-        data = {"title": "Dune", "author": "Frank Herbert", "price": Decimal("9.99"), "stock": 10}
-        data.update(overrides)
-        b = Book(**data)
-        db.session.add(b)
-        db.session.commit()
-        return b
-
-    return make_book
-
-
 def stock_of(book_id: int) -> int:
     value = db.session.execute(sa.select(Book.stock).where(Book.id == book_id)).scalar_one()
     db.session.commit()
