@@ -13,7 +13,8 @@ books. Three in four positive cases naming a `book_id`, `customer_id`, `order_id
 so that a case replays the same way: the documented success answers are reached and checked, not
 only 404s.
 
-The seed is random in each run and printed with the tally; SCHEMATHESIS_SEED=<n> replays a run.
+The seed is fixed (20261124) unless SCHEMATHESIS_SEED says otherwise (`random`, or a number to replay a
+run); it is printed with the tally.
 
 Every request is counted; the last test asserts at least MIN_REQUESTS, with both positive and
 negative ones and both roles, and writes the tally per operation and status to the terminal.
@@ -95,8 +96,11 @@ WORLD: dict = {}
 # session's app only exists once the fixtures run); every request goes to the session's app.
 schema = schemathesis.openapi.from_wsgi("/openapi.json", create_app("testing"))
 schema.config.generation.update(max_examples=MAX_EXAMPLES)
-if os.environ.get("SCHEMATHESIS_SEED"):
-    schema.config.seed = int(os.environ["SCHEMATHESIS_SEED"])
+# A fixed seed by default, so CI runs are reproducible (the "every operation answered 2xx" check
+# must not depend on luck); SCHEMATHESIS_SEED=random explores new data, SCHEMATHESIS_SEED=<n> replays.
+_SEED = os.environ.get("SCHEMATHESIS_SEED", "20261124")
+if _SEED != "random":
+    schema.config.seed = int(_SEED)
 
 
 def pick_role(operation, turn=Counter()) -> str:
