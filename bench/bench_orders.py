@@ -63,6 +63,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pymysql
+from dbtools import recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -133,13 +134,7 @@ def database_url(args) -> str:
 
 
 def create_database(args) -> None:
-    if not re.fullmatch(r"[A-Za-z0-9_]+", args.db):
-        raise SystemExit(f"unsafe database name {args.db!r}")
-    conn = pymysql.connect(**mysql_params(args))
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{args.db}`")
-        cur.execute(f"CREATE DATABASE `{args.db}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    conn.close()
+    recreate_database(database_url(args), args.db)
     env = dict(os.environ, DATABASE_URL=database_url(args), APP_ENV="development")
     subprocess.run(
         [str(VENV_BIN / "flask"), "--app", "run", "db", "upgrade"],

@@ -20,6 +20,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from dbtools import recreate_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -43,24 +45,6 @@ def parse_args():
     if not args.database.startswith("bookstore_bench"):
         parser.error("the benchmark database name must start with bookstore_bench (it is dropped)")
     return args
-
-
-def recreate_database(url: str, name: str) -> None:
-    import pymysql
-    import sqlalchemy as sa
-
-    server = sa.make_url(url)
-    conn = pymysql.connect(
-        host=server.host,
-        port=server.port or 3306,
-        user=server.username,
-        password=server.password or "",
-        autocommit=True,
-    )
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    conn.close()
 
 
 def database_sizes(db, sa) -> tuple[int, int, int]:

@@ -28,8 +28,8 @@ def main() -> None:
 
     # config.py reads DATABASE_URL when it is imported: set it before anything imports it.
     os.environ["DATABASE_URL"] = f"{args.server}/{args.database}"
-    import pymysql
     import sqlalchemy as sa
+    from dbtools import recreate_database
 
     from config import Config
 
@@ -37,18 +37,7 @@ def main() -> None:
     if not url.startswith("mysql") or not url.split("?")[0].endswith("/" + args.database):
         raise SystemExit(f"refusing to load into {url}")
 
-    server = sa.make_url(url)
-    conn = pymysql.connect(
-        host=server.host,
-        port=server.port or 3306,
-        user=server.username,
-        password=server.password or "",
-        autocommit=True,
-    )
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{args.database}`")
-        cur.execute(f"CREATE DATABASE `{args.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    conn.close()
+    recreate_database(url, args.database)
 
     from flask_migrate import upgrade
 
