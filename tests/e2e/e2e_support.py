@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import requests
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -90,7 +91,10 @@ def screenshot(driver, name: str) -> Path:
 
 
 def wait(driver, condition, seconds: float = WAIT_SECONDS, message: str = ""):
-    return WebDriverWait(driver, seconds).until(condition, message)
+    # While a page navigates (after a login, say) Chromium may answer a lookup of an element of the
+    # old document with "Node ... does not belong to the document", a plain WebDriverException that
+    # WebDriverWait does not ignore by itself: poll again until the new page answers or time runs out.
+    return WebDriverWait(driver, seconds, ignored_exceptions=(WebDriverException,)).until(condition, message)
 
 
 def visible(driver, css: str, seconds: float = WAIT_SECONDS):
