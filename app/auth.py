@@ -5,7 +5,7 @@ from functools import wraps
 
 import bcrypt
 from flask import current_app, g
-from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
+from flask_jwt_extended import current_user, verify_jwt_in_request
 from sqlalchemy import select
 
 from app.errors import Forbidden, problem
@@ -176,15 +176,3 @@ def public(func):
     """Mark a route as open to anonymous callers (the access matrix test reads this)."""
     func._access = PUBLIC
     return func
-
-
-def current_account():
-    return current_user
-
-
-def is_admin() -> bool:
-    return current_user.role == ROLE_ADMIN
-
-
-def token_claims() -> dict:
-    return get_jwt()

@@ -120,7 +120,7 @@ def purchase(headers, data, customer_id):
 def customer_orders(args, customer_id):
     """A customer's orders, newest first (self or admin)"""
     customer = get_customer_for(current_user, customer_id)
-    return services.list_orders(current_user, args, customer_id=customer.id)
+    return services.list_orders(args, customer_id=customer.id)
 
 
 @blp.get("/orders")
@@ -131,10 +131,10 @@ def customer_orders(args, customer_id):
 def list_orders(args):
     """Own orders newest first; admins see all and may filter by customer"""
     if current_user.role == ROLE_ADMIN:
-        return services.list_orders(current_user, args, customer_id=args.get("customer_id"))
+        return services.list_orders(args, customer_id=args.get("customer_id"))
     if args.get("customer_id") not in (None, current_user.customer_id):
         raise Forbidden("Only an admin may list another customer's orders.")
-    return services.list_orders(current_user, args, customer_id=customer_id_of(current_user))
+    return services.list_orders(args, customer_id=customer_id_of(current_user))
 
 
 @blp.get("/orders/<int:order_id>")

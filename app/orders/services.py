@@ -332,7 +332,7 @@ def purge_idempotency_keys(older_than_hours: int) -> int:
 # --- reading -------------------------------------------------------------------------------------
 
 
-def list_orders(actor, args: dict, customer_id: int | None = None):
+def list_orders(args: dict, customer_id: int | None = None):
     stmt = _order_query()
     count = select(func.count(Order.id))
     conditions = []
