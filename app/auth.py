@@ -1,15 +1,18 @@
 """Passwords (bcrypt), JWT loaders that answer 401 problem+json, and role decorators."""
 
+import functools
 from copy import deepcopy
+from dataclasses import dataclass
 from functools import wraps
 
 import bcrypt
 from flask import current_app, g
 from flask_jwt_extended import current_user, verify_jwt_in_request
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
 
-from app.errors import Forbidden, problem
+from app.errors import Forbidden, NotFound, problem
 from app.extensions import db, jwt
+from app.prepared import Prepared
 
 BCRYPT_MAX_BYTES = 72
 
@@ -104,36 +107,80 @@ def _account_id(payload) -> int | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: `current_user` on every authenticated request. The ORM account is loaded
+    only by the routes that show or change it (`current_account()`)."""
+
+    id: int
+    role: str
+    is_active: bool
+    customer_id: int | None
+    token_version: int
+    kept_session: str | None
+
+    def session_valid(self, claims: dict) -> bool:
+        """Tokens carry the version they were issued under; a password change bumps it, which
+        ends every other login session. The session that made the change lives on."""
+        return claims.get("ver", 0) == self.token_version or (
+            self.kept_session is not None and claims.get("sid") == self.kept_session
+        )
+
+
+@functools.cache
+def _principal_statement() -> Prepared:
+    from app.accounts.models import Account, RevokedToken
+
+    accounts, revoked = Account.__table__, RevokedToken.__table__
+    is_revoked = exists().where(revoked.c.jti.in_([bindparam("jti"), bindparam("sid")]))
+    return Prepared(
+        select(
+            accounts.c.id,
+            accounts.c.role,
+            accounts.c.is_active,
+            accounts.c.customer_id,
+            accounts.c.token_version,
+            accounts.c.kept_session,
+            is_revoked.label("revoked"),
+        ).where(accounts.c.id == bindparam("account_id"))
+    )
+
+
 @jwt.token_in_blocklist_loader
 def _is_revoked(header, payload) -> bool:
     """One SELECT answers both questions of every authenticated request: is this token (or its
-    login session) revoked, and who is the account? The account is kept for the user lookup."""
-    from app.accounts.models import Account, RevokedToken
-
-    keys = {payload.get("jti"), payload.get("sid")} - {None}
+    login session) revoked, and who is the account? The answer is kept for the user lookup."""
+    jti, sid = payload.get("jti"), payload.get("sid")
     account_id = _account_id(payload)
-    if not keys or account_id is None:
+    if jti is None or account_id is None:
         return True
-    revoked = select(RevokedToken.id).where(RevokedToken.jti.in_(keys)).exists()
-    row = db.session.execute(select(Account, revoked.label("revoked")).where(Account.id == account_id)).first()
-    g._auth_account = (account_id, row[0] if row else None)
-    return bool(row and row.revoked)
+    rows = _principal_statement().run({"jti": jti, "sid": sid or jti, "account_id": account_id}).rows
+    principal = Principal(*(rows[0][:6])) if rows else None
+    g._auth_principal = (account_id, principal)
+    return bool(rows and rows[0][6])
 
 
 @jwt.user_lookup_loader
-def _load_account(header, payload):
-    from app.accounts.models import Account
-
+def _load_principal(header, payload):
     account_id = _account_id(payload)
     if account_id is None:
         return None
-    cached = g.pop("_auth_account", None)
-    if cached is not None and cached[0] == account_id:
-        account = cached[1]
-    else:
-        account = db.session.get(Account, account_id)
-    if account is None or not account.is_active or not account.session_valid(payload):
+    cached = g.pop("_auth_principal", None)
+    if cached is None or cached[0] != account_id:  # the blocklist check always runs first
         return None
+    principal = cached[1]
+    if principal is None or not principal.is_active or not principal.session_valid(payload):
+        return None
+    return principal
+
+
+def current_account():
+    """The caller's account as an ORM object, for the routes that show or change it."""
+    from app.accounts.models import Account
+
+    account = db.session.get(Account, current_user.id)
+    if account is None:  # deleted since the token check of this very request
+        raise NotFound("Your account no longer exists.")
     return account
 
 

@@ -26,11 +26,6 @@ class Account(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    def session_valid(self, claims: dict) -> bool:
-        return claims.get("ver", 0) == self.token_version or (
-            self.kept_session is not None and claims.get("sid") == self.kept_session
-        )
-
     def end_other_sessions(self, keep_sid: str | None) -> None:
         self.token_version += 1
         self.kept_session = keep_sid

@@ -19,7 +19,7 @@ from app.accounts.schemas import (
     TokenSchema,
 )
 from app.api import Blueprint
-from app.auth import ADMIN, AUTHENTICATED, REFRESH, public, requires
+from app.auth import ADMIN, AUTHENTICATED, REFRESH, current_account, public, requires
 from app.extensions import limiter
 from app.pagination import LINK_HEADER, PageArgs, page_schema
 
@@ -101,7 +101,8 @@ def logout():
 @auth_blp.response(200, MeSchema)
 def me():
     """The caller's account and customer profile"""
-    return {"account": current_user, "customer": current_user.customer}
+    account = current_account()
+    return {"account": account, "customer": account.customer}
 
 
 @auth_blp.patch("/me")
@@ -112,7 +113,7 @@ def me():
 @auth_blp.alt_response(409, response="CONFLICT")
 def update_me(data):
     """Update the caller's name, email or phone"""
-    account = services.update_me(current_user, data)
+    account = services.update_me(current_account(), data)
     return {"account": account, "customer": account.customer}
 
 
@@ -122,7 +123,7 @@ def update_me(data):
 @auth_blp.response(204)
 def change_password(data):
     """Change the caller's password; the account's other login sessions end"""
-    services.change_password(current_user, data["current_password"], data["new_password"], get_jwt().get("sid"))
+    services.change_password(current_account(), data["current_password"], data["new_password"], get_jwt().get("sid"))
     return ""
 
 
