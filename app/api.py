@@ -45,6 +45,13 @@ class Parser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def arguments(self, schema, **kwargs):
+        # webargs instantiates a schema given as a class on every request (fields deep-copied
+        # each time); one instance per route does the same validation for none of that work.
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, **kwargs)
+
 
 class Api(flask_smorest.Api):
     """The one Api: errors are documented as RFC 9457 problem details."""

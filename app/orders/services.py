@@ -179,7 +179,7 @@ def place_order(
 
 
 # The statements of a placement, compiled once (app/prepared.py): on MySQL/MariaDB they go to
-# PyMySQL directly, which took an order's CPU in the app from 3.9 to ... ms (bench/README.md).
+# PyMySQL directly, without SQLAlchemy's per-execution work (bench/README.md, "Orders").
 _books = Book.__table__
 _cart = CartItem.__table__
 _keys = IdempotencyKey.__table__
