@@ -40,6 +40,9 @@ class Prepared:
         found = self._compiled.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
+            defaults = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+            if defaults:  # computed by SQLAlchemy's execution context, which is not used here
+                raise TypeError(f"A Prepared statement must set {', '.join(defaults)} itself (Python-side defaults).")
             order = tuple(compiled.positiontup) if compiled.positional else None
             found = self._compiled[dialect.name] = (str(compiled), order)
         return found
@@ -49,11 +52,11 @@ class Prepared:
         (one multi-row INSERT on PyMySQL)."""
         conn = db.session.connection()
         dialect = conn.dialect
+        sql, order = self.compiled(dialect)
         if dialect.name != "mysql":
             result = db.session.execute(self.statement, params)
             rows = result.all() if result.returns_rows else []
             return Outcome(result.rowcount, rows, getattr(result, "lastrowid", None))
-        sql, order = self.compiled(dialect)
         many = isinstance(params, list)
         if order is not None:
             params = [tuple(p[name] for name in order) for p in params] if many else tuple(params[n] for n in order)

@@ -897,13 +897,12 @@ def classify(frame: str) -> str:
 
 # Phases of one POST /orders, by the outermost marker found on the stack (checked in this order).
 PHASES = (
-    ("verify_jwt_in_request (", "auth: JWT decode + revoked-token SELECT + account SELECT (+ pool checkout PING)"),
-    ("_render (", "render the order (OrderSchema.dump)"),
+    ("verify_jwt_in_request (", "auth: JWT decode + the account/revoked SELECT"),
     ("Session.commit (", "COMMIT (SQLAlchemy commit)"),
-    ("Session.flush (", "ORM flush: INSERT order, lines, history (unit of work)"),
-    ("Session.execute (", "service Core statements: conditional UPDATE, SELECT title/price"),
-    ("_place (", "service: building statements and ORM objects, Decimal (other Python)"),
-    ("place_order (", "service: building statements and ORM objects, Decimal (other Python)"),
+    ("Prepared.run (", "service statements: Prepared.run, PyMySQL on the session's connection"),
+    ("Session.execute (", "service statements through the SQLAlchemy session"),
+    ("_place (", "service: other Python (Decimal, building the answer)"),
+    ("place_order (", "service: other Python (Decimal, building the answer)"),
     ("Parser.parse (", "request body: JSON parse + marshmallow validation (webargs)"),
     ("Flask.full_dispatch_request (", "Flask: routing, before/after hooks, response building"),
     ("Flask.wsgi_app (", "Flask/Werkzeug: request context, teardown (session remove)"),
