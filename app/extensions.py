@@ -1,6 +1,5 @@
 """Extension objects: created here, bound to the app in create_app()."""
 
-from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_marshmallow import Marshmallow
@@ -10,6 +9,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.api import Api
+from app.tokens import CachingJWTManager
 
 # Deterministic constraint names, so Alembic can alter them on every database.
 NAMING_CONVENTION = {
@@ -27,7 +27,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
-jwt = JWTManager()
+jwt = CachingJWTManager()
 ma = Marshmallow()
 limiter = Limiter(key_func=get_remote_address)
 api = Api()

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 import uuid
 from datetime import timedelta
 
@@ -702,3 +703,45 @@ def test_with_redis_the_login_limit_counts_across_processes(live_server):
     assert eleventh.status_code == 429
     assert eleventh.headers["Content-Type"] == "application/problem+json"
     assert 1 <= int(eleventh.headers["Retry-After"]) <= 61
+
+
+# --- remembered tokens (app/tokens.py): a verified token is not decoded again, yet still checked -----
+
+
+def test_a_remembered_token_still_expires(client, customer):
+    token = create_access_token(identity=str(customer.id), expires_delta=timedelta(seconds=2))
+    assert client.get("/me", headers=bearer(token)).status_code == 200
+    assert client.get("/me", headers=bearer(token)).status_code == 200  # answered from the cache
+    time.sleep(2.1)
+    response = client.get("/me", headers=bearer(token))
+    assert_problem(response, 401)
+    assert "expired" in response.get_json()["detail"]
+
+
+def test_a_remembered_token_vouches_for_no_altered_copy(client, make, customer, admin):
+    access = make.login(customer)["access_token"]
+    assert client.get("/me", headers=bearer(access)).status_code == 200
+    header, payload, signature = access.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    altered = [
+        access[:-4] + ("AAAA" if not access.endswith("AAAA") else "BBBB"),
+        f"{header}.{_b64({**claims, 'sub': str(admin.id), 'role': 'admin'})}.{signature}",
+        f"{header}.{_b64({**claims, 'exp': claims['exp'] + 3600})}.{signature}",
+    ]
+    for token in altered:
+        assert_problem(client.get("/me", headers=bearer(token)), 401)
+    assert client.get("/me", headers=bearer(access)).status_code == 200
+
+
+def test_a_remembered_token_is_refused_once_the_key_changes(app, client, make, customer, monkeypatch):
+    access = make.login(customer)["access_token"]
+    assert client.get("/me", headers=bearer(access)).status_code == 200
+    monkeypatch.setitem(app.config, "JWT_SECRET_KEY", "a-different-signing-key-of-32-bytes-or-more")
+    assert_problem(client.get("/me", headers=bearer(access)), 401)
+
+
+def test_a_remembered_token_is_refused_once_revoked(client, make, customer):
+    access = make.login(customer)["access_token"]
+    assert client.get("/me", headers=bearer(access)).status_code == 200
+    assert client.post("/logout", headers=bearer(access)).status_code == 204
+    assert_problem(client.get("/me", headers=bearer(access)), 401)

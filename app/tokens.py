@@ -1,0 +1,62 @@
+"""flask-jwt-extended's JWTManager, remembering the bearer tokens it has already verified.
+
+Every authenticated request decoded its token three times (flask-jwt-extended reads the claims
+and the header unverified, then verifies them), and PyJWT checks each base64 character in Python:
+about a tenth of the CPU of placing an order. A client sends the same token with every request
+until it expires, so once a token has verified, its claims are kept, keyed by the whole token
+string (signature included) and the settings it was verified under (key, algorithms, audience,
+issuer). On every use the time claims are checked again against the clock exactly as PyJWT
+checks them (exp, nbf, iat, with the configured leeway); revocation, the account and its session
+version are still read from the database on every request (app/auth.py). Expired, refused and
+CSRF-checked decodes are never cached.
+"""
+
+import threading
+import time
+from datetime import timedelta
+
+from flask_jwt_extended import JWTManager
+from flask_jwt_extended.config import config
+
+
+def _seconds(leeway) -> float:
+    return leeway.total_seconds() if isinstance(leeway, timedelta) else float(leeway or 0)
+
+
+class CachingJWTManager(JWTManager):
+    MAX_ENTRIES = 4096
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._verified: dict[tuple, tuple[dict, float, float]] = {}
+        self._lock = threading.Lock()
+
+    def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
+        if csrf_value is not None or allow_expired:
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        key = (
+            encoded_token,
+            config.decode_key,
+            tuple(config.decode_algorithms),
+            str(config.decode_audience),
+            config.decode_issuer,
+        )
+        leeway = _seconds(config.leeway)
+        now = time.time()
+        cached = self._verified.get(key)
+        if cached is not None:
+            claims, not_before, expires = cached
+            if not_before <= now + leeway and expires > now - leeway:
+                return dict(claims)
+            self._verified.pop(key, None)  # expired since: decode again, which raises as usual
+        claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        if "exp" not in claims:  # a token that never expires is never remembered
+            return claims
+        not_before = max(int(claims.get("nbf", 0)), int(claims.get("iat", 0)))
+        with self._lock:
+            if len(self._verified) >= self.MAX_ENTRIES:
+                self._verified = {k: v for k, v in self._verified.items() if v[2] > now - leeway}
+                if len(self._verified) >= self.MAX_ENTRIES:
+                    self._verified = {}
+            self._verified[key] = (dict(claims), not_before, int(claims["exp"]))
+        return claims
