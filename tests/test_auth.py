@@ -298,6 +298,35 @@ def test_login_rate_limit_is_429_with_retry_after_per_username(client, make):
     assert login(client, bystander.username).status_code == 200
 
 
+@pytest.mark.parametrize("default_limit", ["", "2 per minute"])
+def test_unlimited_routes_skip_the_limiter_unless_a_default_limit_is_configured(default_limit):
+    """create_app drops Flask-Limiter's before-request check (login and register check their own
+    limits); a RATELIMIT_DEFAULT in the configuration keeps it, and then it limits every route."""
+    from flask import Flask
+    from flask_limiter import Limiter
+
+    from app import _limit_only_decorated_routes
+
+    app = Flask("limits")
+    app.config.update(RATELIMIT_DEFAULT=default_limit, RATELIMIT_STORAGE_URI="memory://")
+    limiter = Limiter(key_func=lambda: "one-client")
+    limiter.init_app(app)
+    _limit_only_decorated_routes(app, limiter)
+
+    def open_view():
+        return "open"
+
+    def guarded_view():
+        return "guarded"
+
+    app.add_url_rule("/open", "open", open_view)
+    app.add_url_rule("/guarded", "guarded", limiter.limit("1 per minute")(guarded_view))
+    client = app.test_client()
+    open_statuses = [client.get("/open").status_code for _ in range(3)]
+    assert open_statuses == ([200, 200, 429] if default_limit else [200, 200, 200])
+    assert [client.get("/guarded").status_code for _ in range(2)] == [200, 429]
+
+
 def test_login_rate_limit_counts_the_username_in_any_case(client, customer):
     for i in range(10):
         name = customer.username.upper() if i % 2 else customer.username
