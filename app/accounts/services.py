@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Account, RevokedToken
-from app.auth import ROLE_ADMIN, ROLE_CUSTOMER, check_password, hash_password
+from app.auth import ROLE_ADMIN, ROLE_CUSTOMER, Principal, check_password, hash_password
 from app.customers import services as customer_services
 from app.customers.models import Customer
 from app.errors import Conflict, Forbidden, NotFound, Unauthorized, field_error
@@ -81,7 +81,7 @@ def login(username: str, password: str) -> dict:
     }
 
 
-def refresh(account: Account, claims: dict) -> dict:
+def refresh(account: Principal, claims: dict) -> dict:
     new_claims = {"sid": claims.get("sid"), "role": account.role, "ver": account.token_version}
     return {
         "access_token": create_access_token(identity=account, additional_claims=new_claims),
@@ -142,7 +142,7 @@ def list_accounts(args: dict):
     return paginate(stmt, args, count_stmt=select(func.count(Account.id)))
 
 
-def get_account_for(actor: Account, account_id: int) -> Account:
+def get_account_for(actor: Principal, account_id: int) -> Account:
     """The account if the caller may see it (itself, or any for an admin); else 404."""
     if actor.role != ROLE_ADMIN and actor.id != account_id:
         raise NotFound(f"Account {account_id} not found.")
@@ -183,7 +183,7 @@ def guard_last_admin(account: Account) -> None:
         raise Conflict("This is the last active admin account; make another admin first.")
 
 
-def update_account(actor: Account, account: Account, data: dict, current_sid: str | None = None) -> Account:
+def update_account(actor: Principal, account: Account, data: dict, current_sid: str | None = None) -> Account:
     """A password set here ends the account's sessions (all of them when an admin resets it)."""
     admin_fields = {"role", "is_active"} & data.keys()
     if admin_fields and actor.role != ROLE_ADMIN:
