@@ -53,6 +53,9 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    from app.extensions import limiter
+
+    _limit_only_decorated_routes(app, limiter)  # after the blueprints: their limits are known then
     register_request_hooks(app)
     from app.errors import register_errors
 
@@ -92,7 +95,6 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     ma.init_app(app)
     limiter.init_app(app)
-    _limit_only_decorated_routes(app, limiter)
     plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
     api.init_app(
         app,
@@ -126,11 +128,21 @@ def register_extensions(app: Flask) -> None:
 
 
 def _limit_only_decorated_routes(app: Flask, limiter) -> None:
-    """Flask-Limiter checks default and application-wide limits in a before_request hook on every
-    request. This app sets neither: only login and register are limited, and their decorators check
-    those limits themselves when the views run. The hook had nothing to find on every other request
-    and cost ~6% of an order's CPU (bench/README.md), so it is taken out unless such limits are set."""
-    if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
+    """Flask-Limiter's before-request hook applies the limits that are not on a route's decorator:
+    default, application-wide, meta and blueprint limits, and the in-memory fallback ones while the
+    storage is down. This app has none of those: only login and register are limited, and their
+    decorators check those limits themselves when the views run. The hook had nothing to find on
+    every other request and cost ~6% of an order's CPU (bench/README.md), so it is taken out,
+    unless any such limit is configured."""
+    manager = limiter.limit_manager
+    elsewhere = (
+        manager.default_limits,
+        manager.application_limits,
+        getattr(manager, "_blueprint_limits", None),
+        app.config.get("RATELIMIT_META"),
+        app.config.get("RATELIMIT_IN_MEMORY_FALLBACK"),
+    )
+    if any(elsewhere):
         return
     app.before_request_funcs[None].remove(limiter._check_request_limit)
 

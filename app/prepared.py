@@ -25,7 +25,7 @@ from app.extensions import db
 class Outcome(NamedTuple):
     rowcount: int
     rows: list  # tuples, in the statement's column order
-    lastrowid: int | None
+    inserted_id: int | None  # the new row's primary key, after a single-row INSERT
 
 
 class Prepared:
@@ -53,11 +53,12 @@ class Prepared:
         conn = db.session.connection()
         dialect = conn.dialect
         sql, order = self.compiled(dialect)
+        many = isinstance(params, list)
         if dialect.name != "mysql":
             result = db.session.execute(self.statement, params)
             rows = result.all() if result.returns_rows else []
-            return Outcome(result.rowcount, rows, getattr(result, "lastrowid", None))
-        many = isinstance(params, list)
+            inserted = result.inserted_primary_key[0] if self.statement.is_insert and not many else None
+            return Outcome(result.rowcount, rows, inserted)
         if order is not None:
             params = [tuple(p[name] for name in order) for p in params] if many else tuple(params[n] for n in order)
         dbapi_connection = conn.connection.dbapi_connection
@@ -69,12 +70,16 @@ class Prepared:
                 else:
                     cursor.execute(sql, params)
                 rows = cursor.fetchall() if cursor.description else []
-                return Outcome(cursor.rowcount, rows, cursor.lastrowid)
+                inserted = cursor.lastrowid if self.statement.is_insert and not many else None
+                return Outcome(cursor.rowcount, rows, inserted)
             finally:
                 cursor.close()
         except dialect.loaded_dbapi.Error as err:
             gone = dialect.is_disconnect(err, dbapi_connection, None)
             if gone:
+                # As SQLAlchemy does on a disconnect: every pooled connection opened before now
+                # is replaced at its next checkout (the server probably restarted), then this one.
+                conn.engine.pool._invalidate(conn.connection, err)
                 conn.invalidate(err)
             raise DBAPIError.instance(
                 sql,

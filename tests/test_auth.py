@@ -298,20 +298,22 @@ def test_login_rate_limit_is_429_with_retry_after_per_username(client, make):
     assert login(client, bystander.username).status_code == 200
 
 
-@pytest.mark.parametrize("default_limit", ["", "2 per minute"])
-def test_unlimited_routes_skip_the_limiter_unless_a_default_limit_is_configured(default_limit):
+@pytest.mark.parametrize("kind", ["decorators only", "default limit", "blueprint limit"])
+def test_unlimited_routes_skip_the_limiter_unless_other_limits_exist(kind):
     """create_app drops Flask-Limiter's before-request check (login and register check their own
-    limits); a RATELIMIT_DEFAULT in the configuration keeps it, and then it limits every route."""
-    from flask import Flask
+    limits); a default limit in the configuration or a limit on a blueprint keeps it, and then
+    that limit applies to the routes it covers."""
+    from flask import Blueprint, Flask
     from flask_limiter import Limiter
 
     from app import _limit_only_decorated_routes
 
     app = Flask("limits")
-    app.config.update(RATELIMIT_DEFAULT=default_limit, RATELIMIT_STORAGE_URI="memory://")
+    app.config.update(RATELIMIT_STORAGE_URI="memory://")
+    if kind == "default limit":
+        app.config["RATELIMIT_DEFAULT"] = "2 per minute"
     limiter = Limiter(key_func=lambda: "one-client")
     limiter.init_app(app)
-    _limit_only_decorated_routes(app, limiter)
 
     def open_view():
         return "open"
@@ -319,11 +321,16 @@ def test_unlimited_routes_skip_the_limiter_unless_a_default_limit_is_configured(
     def guarded_view():
         return "guarded"
 
-    app.add_url_rule("/open", "open", open_view)
+    pages = Blueprint("pages", __name__)
+    pages.add_url_rule("/open", "open", open_view)
+    if kind == "blueprint limit":
+        limiter.limit("2 per minute")(pages)
+    app.register_blueprint(pages)
     app.add_url_rule("/guarded", "guarded", limiter.limit("1 per minute")(guarded_view))
+    _limit_only_decorated_routes(app, limiter)
     client = app.test_client()
     open_statuses = [client.get("/open").status_code for _ in range(3)]
-    assert open_statuses == ([200, 200, 429] if default_limit else [200, 200, 200])
+    assert open_statuses == ([200, 200, 200] if kind == "decorators only" else [200, 200, 429])
     assert [client.get("/guarded").status_code for _ in range(2)] == [200, 429]
 
 

@@ -27,16 +27,17 @@ def _stock(book_id: int) -> int:
     return db.session.execute(select(Book.stock).where(Book.id == book_id)).scalar_one()
 
 
-def test_outcome_rows_rowcount_and_lastrowid(app, book):
+def test_outcome_rows_rowcount_and_inserted_id(app, book):
     row = book(stock=7, price=Decimal("12.50"))
     found = _STOCK_OF.run({"book_id": row.id})
     assert isinstance(found, Outcome)
     assert [tuple(r) for r in found.rows] == [(row.id, 7, Decimal("12.50"))]
     assert _SET_STOCK.run({"book_id": row.id, "stock": 3}).rowcount == 1
     assert _SET_STOCK.run({"book_id": 2**31 - 1, "stock": 3}).rowcount == 0
-    inserted = _REVOKE.run({"jti": "prepared-lastrowid", "at": utcnow()})
+    inserted = _REVOKE.run({"jti": "prepared-inserted-id", "at": utcnow()})
     assert inserted.rowcount == 1
-    assert db.session.get(RevokedToken, inserted.lastrowid).jti == "prepared-lastrowid"
+    assert db.session.get(RevokedToken, inserted.inserted_id).jti == "prepared-inserted-id"
+    assert found.inserted_id is None
     db.session.rollback()
 
 
@@ -127,3 +128,36 @@ def test_mariadb_order_placement_statements_go_straight_to_the_driver(
         "Com_rollback": 0,
     }, delta
     assert [s for s in through_sqlalchemy if "SAVEPOINT" not in s.upper()] == []
+
+
+@pytest.mark.mysql_only
+def test_mariadb_a_connection_killed_under_a_statement_replaces_the_pool(is_mysql):
+    """As SQLAlchemy's own execution path does: the statement fails as a disconnect (so the
+    error handler answers 503), and the idle pooled connections opened before it are not handed
+    out again (the server may have restarted under all of them)."""
+    if not is_mysql:
+        pytest.skip("MariaDB's KILL")
+    from app import create_app
+
+    other = create_app("testing")  # its own engine and pool on the test database
+    with other.app_context():
+        engine = db.engine
+        try:
+            with engine.connect() as a, engine.connect() as b:
+                idle_ids = {c.exec_driver_sql("SELECT CONNECTION_ID()").scalar_one() for c in (a, b)}
+            victim = db.session.execute(sa.text("SELECT CONNECTION_ID()")).scalar_one()
+            with engine.connect() as killer:
+                killer.exec_driver_sql(f"KILL {int(victim)}")
+            with pytest.raises(sa.exc.OperationalError) as caught:
+                _STOCK_OF.run({"book_id": 1})
+            assert caught.value.connection_invalidated
+            db.session.rollback()
+            assert db.session.execute(sa.text("SELECT 1")).scalar_one() == 1  # a fresh connection
+            fresh = db.session.execute(sa.text("SELECT CONNECTION_ID()")).scalar_one()
+            db.session.rollback()
+            with engine.connect() as again:
+                reused = again.exec_driver_sql("SELECT CONNECTION_ID()").scalar_one()
+            assert fresh not in idle_ids and reused not in idle_ids, (idle_ids, fresh, reused)
+        finally:
+            db.session.remove()
+            engine.dispose()

@@ -280,7 +280,7 @@ def _place(customer_id, lines, shipping_address, idem) -> Placed:
                     "request_hash": idem.request_hash,
                     "now": now,
                 }
-            ).lastrowid
+            ).inserted_id
         except IntegrityError as err:
             raise _KeyTaken() from err
 
@@ -328,7 +328,7 @@ def _place(customer_id, lines, shipping_address, idem) -> Placed:
             "now": now,
             "expected": expected,
         }
-    ).lastrowid
+    ).inserted_id
     _INSERT_LINE.run([{"order_id": order_id, **item} for item in items])
     _INSERT_HISTORY.run({"order_id": order_id, "status": PENDING, "at": now})
     if from_cart:
