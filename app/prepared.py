@@ -17,6 +17,7 @@ the caller gets the same `Outcome`, and a database error surfaces as SQLAlchemy'
 
 from typing import Any, NamedTuple
 
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
@@ -34,6 +35,14 @@ class Prepared:
     def __init__(self, statement):
         self.statement = statement
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+    @classmethod
+    def insert(cls, table, *columns: str, **renamed: str) -> "Prepared":
+        """INSERT INTO table (columns...) VALUES (:column, ...); `renamed` gives a column a
+        parameter of another name (`created_at="now"`)."""
+        values = {name: bindparam(name) for name in columns}
+        values.update({name: bindparam(param) for name, param in renamed.items()})
+        return cls(insert(table).values(values))
 
     def compiled(self, dialect) -> tuple[str, tuple[str, ...] | None]:
         """The SQL text for `dialect` and, for a positional paramstyle, the parameter names in order."""

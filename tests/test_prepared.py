@@ -18,9 +18,7 @@ _SET_STOCK = Prepared(
     update(_books).where(_books.c.id == bindparam("book_id")).values(stock=bindparam("stock"), updated_at=sa.func.now())
 )
 _STOCK_OF = Prepared(select(_books.c.id, _books.c.stock, _books.c.price).where(_books.c.id == bindparam("book_id")))
-_REVOKE = Prepared(
-    insert(RevokedToken.__table__).values(jti=bindparam("jti"), expires_at=bindparam("at"), revoked_at=bindparam("at"))
-)
+_REVOKE = Prepared.insert(RevokedToken.__table__, "jti", expires_at="at", revoked_at="at")
 
 
 def _stock(book_id: int) -> int:

@@ -17,7 +17,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
@@ -183,15 +183,7 @@ def place_order(
 _books = Book.__table__
 _cart = CartItem.__table__
 _keys = IdempotencyKey.__table__
-_STORE_KEY = Prepared(
-    insert(_keys).values(
-        account_id=bindparam("account_id"),
-        endpoint=bindparam("endpoint"),
-        key=bindparam("key"),
-        request_hash=bindparam("request_hash"),
-        created_at=bindparam("now"),
-    )
-)
+_STORE_KEY = Prepared.insert(_keys, "account_id", "endpoint", "key", "request_hash", created_at="now")
 _KEY_ANSWER = Prepared(
     update(_keys)
     .where(_keys.c.id == bindparam("key_id"))
@@ -214,32 +206,20 @@ _TAKE_STOCK = Prepared(
         updated_at=bindparam("now"),
     )
 )
-_INSERT_ORDER = Prepared(
-    insert(Order.__table__).values(
-        customer_id=bindparam("customer_id"),
-        status=bindparam("status"),
-        total=bindparam("total"),
-        shipping_address=bindparam("shipping_address"),
-        created_at=bindparam("now"),
-        updated_at=bindparam("now"),
-        expected_delivery_date=bindparam("expected"),
-    )
+_INSERT_ORDER = Prepared.insert(
+    Order.__table__,
+    "customer_id",
+    "status",
+    "total",
+    "shipping_address",
+    created_at="now",
+    updated_at="now",
+    expected_delivery_date="expected",
 )
-_INSERT_LINE = Prepared(
-    insert(OrderItem.__table__).values(
-        order_id=bindparam("order_id"),
-        book_id=bindparam("book_id"),
-        title=bindparam("title"),
-        unit_price=bindparam("unit_price"),
-        quantity=bindparam("quantity"),
-        line_total=bindparam("line_total"),
-    )
+_INSERT_LINE = Prepared.insert(
+    OrderItem.__table__, "order_id", "book_id", "title", "unit_price", "quantity", "line_total"
 )
-_INSERT_HISTORY = Prepared(
-    insert(OrderStatusChange.__table__).values(
-        order_id=bindparam("order_id"), status=bindparam("status"), at=bindparam("at")
-    )
-)
+_INSERT_HISTORY = Prepared.insert(OrderStatusChange.__table__, "order_id", "status", "at")
 
 
 @functools.lru_cache(maxsize=128)
