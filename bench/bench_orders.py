@@ -63,7 +63,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pymysql
-from dbtools import recreate_database
+from dbtools import find_mariadbd, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -575,27 +575,6 @@ def _system_busy() -> tuple[float, float]:
     idle = values[3] + values[4]
     total = sum(values[:8])
     return (total - idle) / CLK_TCK, total / CLK_TCK
-
-
-def find_mariadbd(conn) -> int | None:
-    """The server we are connected to: its pid file, else the first mariadbd/mysqld process."""
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT @@pid_file")
-            (pid_file,) = cur.fetchone()
-        pid = int(Path(pid_file).read_text().split()[0])
-        if Path(f"/proc/{pid}/stat").exists():
-            return pid
-    except (OSError, ValueError, IndexError, pymysql.MySQLError):
-        pass
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() in ("mariadbd", "mysqld"):
-                    return int(entry.name)
-            except OSError:
-                continue
-    return None
 
 
 class CpuMeter:

@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dbtools import recreate_database
+from dbtools import find_mariadbd, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -134,18 +134,8 @@ class ServerCpu:
             password=server.password or "",
             autocommit=True,
         )
-        self.pid = self._server_pid()
+        self.pid = find_mariadbd(self.conn)
         self.tick = os.sysconf("SC_CLK_TCK")
-
-    def _server_pid(self) -> int | None:
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    if (entry / "comm").read_text().strip() in ("mariadbd", "mysqld"):
-                        return int(entry.name)
-                except OSError:
-                    continue
-        return None
 
     def seconds(self) -> float | None:
         if self.pid is None:
