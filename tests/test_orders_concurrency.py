@@ -1,14 +1,13 @@
 """Concurrent buyers against a real gunicorn (4 processes x 4 threads) on MariaDB: row locks and
 conditional updates, not one shared session. Skipped unless TEST_DATABASE_URL is MySQL/MariaDB."""
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from sqlalchemy import text
 
+from tests.conftest import together
 from tests.live import LiveDatabase, LiveServer, mysql_test_url
 
 pytestmark = [
@@ -80,18 +79,6 @@ def ordered_copies(engine, book_id: int, live_only: bool = True) -> int:
     )
     with engine.connect() as conn:
         return int(conn.execute(text(sql), {"id": book_id}).scalar_one())
-
-
-def together(n: int, call):
-    """Run call(i) in n threads released at the same moment; return the results in order."""
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        barrier.wait()
-        return call(i)
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
 
 
 def post(server, path, token, json, headers=None):

@@ -122,25 +122,23 @@ def _check_console(driver) -> list[str]:
     return problems
 
 
-@pytest.fixture
-def browser(site, tmp_path):
-    """A fresh Chromium (empty profile, so empty sessionStorage) at desktop size."""
-    driver = _chrome(tmp_path, DESKTOP)
+def _session(tmp_path, size):
+    driver = _chrome(tmp_path, size)
     try:
         yield driver
         problems = _check_console(driver)
         assert not problems, "the browser logged errors:\n" + "\n".join(problems)
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def browser(site, tmp_path):
+    """A fresh Chromium (empty profile, so empty sessionStorage) at desktop size."""
+    yield from _session(tmp_path, DESKTOP)
 
 
 @pytest.fixture
 def phone(site, tmp_path):
     """A fresh Chromium with a phone-sized window."""
-    driver = _chrome(tmp_path, PHONE)
-    try:
-        yield driver
-        problems = _check_console(driver)
-        assert not problems, "the browser logged errors:\n" + "\n".join(problems)
-    finally:
-        driver.quit()
+    yield from _session(tmp_path, PHONE)
