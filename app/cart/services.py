@@ -75,12 +75,17 @@ def add(customer_id: int, book_id: int, quantity: int, max_line: int) -> dict:
             errors={"quantity": [f"The line would exceed {max_line} copies."]},
         )
     _check_stock(book, wanted)
-    if line is None:
-        db.session.add(CartItem(customer_id=customer_id, book_id=book_id, quantity=wanted))
-    else:
-        line.quantity = wanted
+    _put_line(line, customer_id, book_id, wanted)
     db.session.commit()
     return view(customer_id)
+
+
+def _put_line(line: CartItem | None, customer_id: int, book_id: int, quantity: int) -> None:
+    """The cart line for the book now holds `quantity` copies (made when there was none)."""
+    if line is None:
+        db.session.add(CartItem(customer_id=customer_id, book_id=book_id, quantity=quantity))
+    else:
+        line.quantity = quantity
 
 
 def set_quantity(customer_id: int, book_id: int, quantity: int) -> dict:
@@ -92,10 +97,7 @@ def set_quantity(customer_id: int, book_id: int, quantity: int) -> dict:
     else:
         book = get_book_or_404(book_id)
         _check_stock(book, quantity)
-        if line is None:
-            db.session.add(CartItem(customer_id=customer_id, book_id=book_id, quantity=quantity))
-        else:
-            line.quantity = quantity
+        _put_line(line, customer_id, book_id, quantity)
     db.session.commit()
     return view(customer_id)
 

@@ -222,14 +222,15 @@ _INSERT_LINE = Prepared.insert(
 _INSERT_HISTORY = Prepared.insert(OrderStatusChange.__table__, "order_id", "status", "at")
 
 
+def _id_params(count: int) -> list:
+    """`count` parameters b0, b1, ... for an IN list (filled by `_ids`)."""
+    return [bindparam(f"b{i}") for i in range(count)]
+
+
 @functools.lru_cache(maxsize=128)
 def _titles_and_prices(count: int) -> Prepared:
     """SELECT id, title, price of `count` books (one statement per length of the id list)."""
-    return Prepared(
-        select(_books.c.id, _books.c.title, _books.c.price).where(
-            _books.c.id.in_([bindparam(f"b{i}") for i in range(count)])
-        )
-    )
+    return Prepared(select(_books.c.id, _books.c.title, _books.c.price).where(_books.c.id.in_(_id_params(count))))
 
 
 @functools.lru_cache(maxsize=128)
@@ -237,12 +238,13 @@ def _empty_cart_lines(count: int) -> Prepared:
     return Prepared(
         delete(_cart).where(
             _cart.c.customer_id == bindparam("customer_id"),
-            _cart.c.book_id.in_([bindparam(f"b{i}") for i in range(count)]),
+            _cart.c.book_id.in_(_id_params(count)),
         )
     )
 
 
 def _ids(ids: list[int]) -> dict[str, int]:
+    """The values of `_id_params(len(ids))`."""
     return {f"b{i}": book_id for i, book_id in enumerate(ids)}
 
 
