@@ -16,7 +16,7 @@ from sqlalchemy.exc import DisconnectionError
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import failpoints
+from app import failpoints, prepared
 from config import Config, dev_secret, get_config
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -125,6 +125,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         _tune_engine(db.engine)
         _ping_idle_connections(db.engine, app.config["DB_PING_AFTER_IDLE"])
+        prepared.init_app(app)
 
 
 def _limit_only_decorated_routes(app: Flask, limiter) -> None:

@@ -2,13 +2,17 @@
 
 import click
 from flask import current_app
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from app.accounts import services as account_services
 from app.accounts.models import Account
 from app.accounts.schemas import RegisterSchema
+from app.books.seed import seed_books
 from app.errors import APIError
 from app.extensions import db
+from app.orders.seed import seed_orders
+from app.orders.services import purge_idempotency_keys
 
 DEMO_ADMIN = {"username": "admin", "email": "admin@bookstore.example", "password": "admin-pass-123"}
 DEMO_CUSTOMER = {
@@ -19,18 +23,8 @@ DEMO_CUSTOMER = {
     "password": "ada-pass-123",
 }
 
-_seeders = []
-
-
-def register_seeder(func):
-    """Other domains add their demo data (books, orders) to `flask seed`."""
-    _seeders.append(func)
-    return func
-
 
 def _validated(schema, data: dict) -> dict:
-    from marshmallow import ValidationError
-
     try:
         return schema.load(data)
     except ValidationError as err:
@@ -79,8 +73,8 @@ def seed(books, orders):
         results = [(name, spec, _ensure_account(spec, admin)) for name, spec, admin in bar]
     for name, _spec, outcome in results:
         click.echo(f"  {name}: {outcome}")
-    for seeder in _seeders:
-        seeder(books=books, orders=orders)
+    seed_books(books)
+    seed_orders(orders, demo_username=DEMO_CUSTOMER["username"])
     for name, spec, outcome in results:
         if outcome in ("created", "kept"):
             click.echo(f"{name.capitalize()}: {spec['username']} / {spec['password']}")
@@ -90,8 +84,6 @@ def seed(books, orders):
 @click.command("purge-expired")
 def purge_expired():
     """Delete revocations of tokens that have expired anyway and idempotency keys past retention."""
-    from app.orders.services import purge_idempotency_keys
-
     revoked = account_services.purge_expired_revocations()
     keys = purge_idempotency_keys(current_app.config["IDEMPOTENCY_KEY_TTL_HOURS"])
     click.echo(f"Removed {revoked} expired token revocation(s) and {keys} idempotency key(s).")

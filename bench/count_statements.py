@@ -35,8 +35,8 @@ def main() -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
     from app import create_app
-    from app.books import services
-    from app.extensions import db
+    from app.books import reads
+    from app.prepared import reader as catalogue_reader
 
     app = create_app("development")
     if os.environ.get("SECRET_KEY"):
@@ -46,7 +46,7 @@ def main() -> None:
     show = f"SHOW SESSION STATUS WHERE Variable_name IN ({', '.join(repr(n) for n in names)})"
     results = {}
     with app.app_context():
-        reader = services._autocommit_engine(db.engine)
+        reader = catalogue_reader().engine
 
         def status() -> dict:
             raw = reader.raw_connection()  # the pool's only connection: requests run one at a time
@@ -87,7 +87,7 @@ def main() -> None:
         for paths in scenarios.values():  # the full-text settings are read once per process
             get(paths[0])
         for name, paths in scenarios.items():
-            services.catalogue_changed()
+            reads.catalogue_changed()
             cold = measure(paths, 1)
             get(paths[0])
             warm = measure(paths, args.requests)

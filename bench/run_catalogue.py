@@ -125,7 +125,7 @@ def make_paths(database: str, size: int, rng: random.Random) -> dict:
     os.environ["SECRET_KEY"] = SECRET
     sys.path.insert(0, str(ROOT))
     from app import create_app
-    from app.books import services
+    from app.books import cursors
 
     flask_app = create_app("development")
     flask_app.config["SECRET_KEY"] = SECRET
@@ -147,13 +147,13 @@ def make_paths(database: str, size: int, rng: random.Random) -> dict:
         paths["search_common"] = (["/books?q=harbour"], ["/books?scenario=search&against=%2Bharbour*"])
         app_cursor, ceiling_cursor = [], []
         with flask_app.test_request_context():
-            signature = services._filter_signature({})
+            signature = cursors.filter_signature({})
             for _ in range(20):
                 position = rng.randrange(size // 2, size * 95 // 100)
                 cur.execute("SELECT title, id FROM books WHERE is_retired = 0 ORDER BY title, id LIMIT 1 OFFSET %s",
                             (position - 1,))  # fmt: skip
                 title, book_id = cur.fetchone()
-                token = services.encode_cursor("title", title, book_id, position, signature)
+                token = cursors.encode_cursor("title", title, book_id, position, signature)
                 app_cursor.append(f"/books?cursor={token}")
                 ceiling_cursor.append("/books?" + urllib.parse.urlencode(
                     {"scenario": "cursor_deep", "title": title, "id": book_id}))  # fmt: skip

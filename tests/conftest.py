@@ -14,6 +14,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db, limiter
+from app.prepared import reader
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 PASSWORD = "correct-horse-battery"
@@ -61,6 +62,7 @@ def _isolated(app):
     connection = engine.connect()
     outer = connection.begin()
     engines[None] = connection
+    reader().bind(connection)
     db.session.remove()
     db.session.session_factory.configure(join_transaction_mode="create_savepoint")
     limiter.reset()
@@ -69,6 +71,7 @@ def _isolated(app):
     finally:
         db.session.remove()
         engines[None] = engine
+        reader().bind(None)
         outer.rollback()
         connection.close()
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.books import services
+from app.books import reads, writes
 from app.books.models import Book
 from app.extensions import db
 from tests.conftest import assert_problem
@@ -28,7 +28,7 @@ def make_book():
         n = next(_n)
         data = {"title": f"Book {n}", "author": f"Author {n}", "price": Decimal("10.00"), "stock": 5}
         data.update(overrides)
-        return services.create_book(data)
+        return writes.create_book(data)
 
     return factory
 
@@ -526,7 +526,7 @@ def test_counts_follow_the_bulk_load(client):
 def test_book_document_is_what_book_schema_dumps(make_book):
     from app.books.schemas import BOOK_ROW_FIELDS, BookSchema, book_document
 
-    assert tuple(c.key for c in services._COLUMNS) == BOOK_ROW_FIELDS
+    assert tuple(c.key for c in reads.COLUMNS) == BOOK_ROW_FIELDS
     books = [
         make_book(stock=0, price=Decimal("0.10")),
         make_book(
@@ -539,5 +539,5 @@ def test_book_document_is_what_book_schema_dumps(make_book):
         ),  # fmt: skip
     ]
     for book in books:
-        row = db.session.execute(sa.select(*services._COLUMNS).where(Book.id == book.id)).one()
+        row = db.session.execute(sa.select(*reads.COLUMNS).where(Book.id == book.id)).one()
         assert book_document(row) == BookSchema().dump(row) == BookSchema().dump(book)

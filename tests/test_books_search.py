@@ -13,9 +13,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from app.books import reads
 from app.books.models import Book
 from app.books.schemas import isbn13_check_digit
 from app.extensions import db
+from app.prepared import READ_TIME_LIMIT, reader
 from tests.conftest import assert_problem
 
 T0 = datetime(2024, 1, 1, 12, 0, 0)
@@ -422,16 +424,16 @@ def real_engine():
     """Serve requests from the app's real engine (not the per-test connection) for one test."""
     connection = db.engines[None]
     db.engines[None] = connection.engine
+    reader().bind(None)
     try:
         yield connection.engine
     finally:
         db.engines[None] = connection
+        reader().bind(connection)
 
 
 def _server_counters(engine) -> dict:
-    from app.books.services import _autocommit_engine
-
-    with _autocommit_engine(engine).connect() as conn:
+    with reader().engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "SHOW SESSION STATUS WHERE Variable_name IN ('Com_select', 'Com_rollback', 'Com_commit', 'Questions')"
         ).all()
@@ -469,13 +471,11 @@ def test_mariadb_list_page_is_two_selects_and_no_rollback(client, is_mysql, cata
 
 @pytest.fixture
 def list_cache(app):
-    from app.books import services
-
     app.config["BOOKS_LIST_CACHE_SECONDS"] = 60
-    services.catalogue_changed()
+    reads.catalogue_changed()
     yield
     app.config["BOOKS_LIST_CACHE_SECONDS"] = 0
-    services.catalogue_changed()
+    reads.catalogue_changed()
 
 
 def test_cached_counts_and_page_boundaries_give_the_same_pages(client, catalogue, list_cache, admin_headers):
@@ -503,16 +503,14 @@ def test_cached_counts_and_page_boundaries_give_the_same_pages(client, catalogue
 def test_mariadb_catalogue_reads_are_time_limited(client, is_mysql, catalogue, real_engine, monkeypatch):
     if not is_mysql:
         pytest.skip("MariaDB's max_statement_time")
-    from app.books import services
-
-    with services._autocommit_engine(real_engine).connect() as conn:
-        assert float(conn.exec_driver_sql("SELECT @@max_statement_time").scalar()) == services.READ_TIME_LIMIT
+    with reader().engine.connect() as conn:
+        assert float(conn.exec_driver_sql("SELECT @@max_statement_time").scalar()) == READ_TIME_LIMIT
 
     # A read stopped by the limit is a 503 problem with Retry-After, not a 500.
     def too_slow(conn):
         conn.exec_driver_sql("SET STATEMENT max_statement_time = 0.001 FOR SELECT SLEEP(1) FROM books")
 
-    monkeypatch.setattr(services, "_filter_conditions", lambda conn, args: too_slow(conn))
+    monkeypatch.setattr(reads, "filter_conditions", lambda conn, args: too_slow(conn))
     r = client.get("/books?q=anything")
     body = assert_problem(r, 503)
-    assert r.headers["Retry-After"] == str(services.READ_TIME_LIMIT) and "narrow" in body["detail"]
+    assert r.headers["Retry-After"] == str(READ_TIME_LIMIT) and "narrow" in body["detail"]

@@ -527,20 +527,20 @@ def test_api8_production_runs_without_debug_or_testing(monkeypatch):
 
 @pytest.mark.owasp("API8")
 def test_api8_an_unexpected_error_shows_no_stack_trace(client, book, monkeypatch, caplog):
-    from app.books import services
+    from app.books import reads
 
     b = book()
 
     def explode(book_id):
-        raise RuntimeError("secret internals: /work/main/app/books/services.py line 42, password=hunter2")
+        raise RuntimeError("secret internals: /work/main/app/books/reads.py line 42, password=hunter2")
 
-    monkeypatch.setattr(services, "read_book", explode)
+    monkeypatch.setattr(reads, "read_book", explode)
 
     response = client.get(f"/books/{b.id}")
 
     body = assert_problem(response, 500)
     text = response.get_data(as_text=True)
-    for leak in ("Traceback", "secret internals", "services.py", "hunter2", "RuntimeError", "<html"):
+    for leak in ("Traceback", "secret internals", "reads.py", "hunter2", "RuntimeError", "<html"):
         assert leak not in text
     assert body["request_id"] == response.headers["X-Request-ID"]
     assert "RuntimeError" in caplog.text  # the details go to the log, with the request id

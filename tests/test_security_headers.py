@@ -69,12 +69,12 @@ def test_every_route_answers_with_the_security_headers(app, client, customer_hea
 
 
 def test_error_answers_of_every_kind_carry_them(client, customer_headers, monkeypatch):
-    from app.books import services
+    from app.books import reads
 
     def explode(book_id):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "read_book", explode)
+    monkeypatch.setattr(reads, "read_book", explode)
     answers = {
         400: client.post("/login", data="{not json", content_type="application/json"),
         401: client.get("/me"),

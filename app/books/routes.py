@@ -4,10 +4,7 @@ from flask import current_app
 
 from app.api import Blueprint
 from app.auth import ADMIN, public, requires
-from app.books import (
-    seed,  # noqa: F401  (registers the catalogue with `flask seed`)
-    services,
-)
+from app.books import reads, writes
 from app.books.schemas import (
     BookListArgs,
     BookPageSchema,
@@ -27,7 +24,7 @@ blp = Blueprint("books", __name__, url_prefix="/books", description="The catalog
 @blp.response(200, BookPageSchema)
 def list_books(args):
     """Browse and search the catalogue (page or cursor paging)"""
-    body, status, headers = services.list_books(args)
+    body, status, headers = reads.list_books(args)
     # The items are built like GET /books/{id}'s document (the same as BookSchema, tested), not
     # by marshmallow: dumping 20 to 100 books was most of the cost of a page.
     body["items"] = [book_document(row) for row in body["items"]]
@@ -44,7 +41,7 @@ def list_books(args):
 @blp.alt_response(409, response="CONFLICT")
 def create_book(data):
     """Add a book (admin)"""
-    book = services.create_book(data)
+    book = writes.create_book(data)
     return book, 201, {"Location": f"/books/{book.id}"}
 
 
@@ -56,7 +53,7 @@ def get_book(book_id):
     """One book; a retired book is 404"""
     # Built without marshmallow (the same document as BookSchema, see book_document): this is
     # the hottest read of the API.
-    return current_app.json.response(book_document(services.read_book(book_id)))
+    return current_app.json.response(book_document(reads.read_book(book_id)))
 
 
 @blp.put("/<int:book_id>")
@@ -67,7 +64,7 @@ def get_book(book_id):
 @blp.alt_response(409, response="CONFLICT")
 def replace_book(data, book_id):
     """Replace a book's fields; optional ones left out are cleared, stock is kept unless given (admin)"""
-    return services.update_book(book_id, data, replace=True)
+    return writes.update_book(book_id, data, replace=True)
 
 
 @blp.patch("/<int:book_id>")
@@ -78,7 +75,7 @@ def replace_book(data, book_id):
 @blp.alt_response(409, response="CONFLICT")
 def update_book(data, book_id):
     """Change some fields of a book (admin)"""
-    return services.update_book(book_id, data, replace=False)
+    return writes.update_book(book_id, data, replace=False)
 
 
 @blp.delete("/<int:book_id>")
@@ -87,7 +84,7 @@ def update_book(data, book_id):
 @blp.alt_response(404, response="NOT_FOUND")
 def delete_book(book_id):
     """Delete a book; one ever ordered or in a cart is retired instead (admin)"""
-    services.delete_book(book_id)
+    writes.delete_book(book_id)
     return ""
 
 
@@ -98,7 +95,7 @@ def delete_book(book_id):
 @blp.alt_response(404, response="NOT_FOUND")
 def set_stock(data, book_id):
     """Set the number of copies in stock (admin)"""
-    return services.set_stock(book_id, data["stock"])
+    return writes.set_stock(book_id, data["stock"])
 
 
 @blp.post("/<int:book_id>/restock")
@@ -108,4 +105,4 @@ def set_stock(data, book_id):
 @blp.alt_response(404, response="NOT_FOUND")
 def restock(data, book_id):
     """Add copies to the stock (admin)"""
-    return services.restock(book_id, data["quantity"])
+    return writes.restock(book_id, data["quantity"])

@@ -119,7 +119,7 @@ BOOK_ROW_FIELDS = (
     "units_sold",
     "created_at",
     "updated_at",
-)  # fmt: skip  (the column order of app.books.services._COLUMNS)
+)  # fmt: skip  (the column order of app.books.reads.COLUMNS)
 
 
 def book_document(row) -> dict:

@@ -21,8 +21,8 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 
 from app.books.models import FULLTEXT_INDEX, Book
+from app.books.reads import catalogue_changed
 from app.books.schemas import isbn13_check_digit
-from app.commands import register_seeder
 from app.extensions import db
 from app.fields import utcnow
 
@@ -400,10 +400,8 @@ def load_demo_catalogue(echo=click.echo) -> tuple[int, int]:
     return created, kept
 
 
-@register_seeder
-def seed_books(books=None, orders=None):
-    from app.books.services import catalogue_changed
-
+def seed_books(books: int | None = None) -> None:
+    """`flask seed`'s catalogue step: the demo catalogue, or `books` generated ones."""
     if books is None:
         created, kept = load_demo_catalogue()
         click.echo(f"  demo catalogue: {created} books created, {kept} kept")

@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 
 from app.books.models import Book
-from app.books.services import get_book_or_404
+from app.books.writes import get_book_or_404
 from app.cart.models import CartItem
 from app.errors import TYPE_OUT_OF_STOCK, Conflict, Forbidden, NotFound
 from app.extensions import db

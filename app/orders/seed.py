@@ -35,9 +35,9 @@ import click
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
 
-from app.books import seed as _catalogue_seed  # noqa: F401  (registered first: the orders need the books)
+from app.accounts.models import Account
 from app.books.models import Book
-from app.commands import register_seeder
+from app.books.reads import catalogue_changed
 from app.customers.models import Customer
 from app.extensions import db
 from app.fields import utcnow
@@ -282,27 +282,21 @@ def generate_history(count: int, *, seed: int = 2718, now: datetime | None = Non
     return count
 
 
-def _demo_customer_ids() -> list[int]:
+def _demo_customer_ids(username: str) -> list[int]:
     """The demo history is the demo customer's (no other customers are made for it)."""
-    from app.accounts.models import Account
-    from app.commands import DEMO_CUSTOMER
-
-    found = db.session.execute(
-        select(Account.customer_id).where(Account.username == DEMO_CUSTOMER["username"])
-    ).scalar_one_or_none()
+    found = db.session.execute(select(Account.customer_id).where(Account.username == username)).scalar_one_or_none()
     return [found] if found else []
 
 
-@register_seeder
-def seed_orders(books=None, orders=None):
-    from app.books.services import catalogue_changed
-
+def seed_orders(orders: int | None = None, *, demo_username: str) -> None:
+    """`flask seed`'s order step (after the catalogue's): the demo customer's history, or `orders`
+    generated ones."""
     if orders is None:
         if db.session.execute(select(Order.id).limit(1)).first():
             click.echo("  demo order history: kept (there are orders already)")
             db.session.rollback()
             return
-        customers = _demo_customer_ids()
+        customers = _demo_customer_ids(demo_username)
         if not customers:
             click.echo("  demo order history: skipped (no demo customer)")
             db.session.rollback()

@@ -2,7 +2,6 @@
 
 from app.api import Blueprint
 from app.auth import ADMIN, requires
-from app.orders import seed  # noqa: F401  (registers the order history with `flask seed`)
 from app.reports import charts, services
 from app.reports.formats import (
     CSV_MIMETYPE,
