@@ -14,6 +14,7 @@ from flask import current_app, g, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from app import dberrors
 from app.api import PROBLEM_JSON
 
 log = logging.getLogger("app.errors")
@@ -29,12 +30,6 @@ TYPE_RATE_LIMITED = "/problems/rate-limited"
 TYPE_INTERNAL = "/problems/internal-error"
 
 DEFAULT_RETRY_AFTER = 5
-
-# MySQL/MariaDB error numbers.
-MYSQL_UNAVAILABLE = {1040, 1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031}
-MYSQL_LOCK_CONFLICT = {1205, 1213}
-MYSQL_CHECK_VIOLATION = {3819, 4025}
-MYSQL_BAD_VALUE = {1264, 1292, 1366, 1406, 1690}
 
 
 class ProblemSchema(ma.Schema):
@@ -236,58 +231,27 @@ def _safe_rollback():
         log.debug("rollback after a database error failed", exc_info=True)
 
 
-def _db_error_code(err: DBAPIError) -> int | None:
-    args = getattr(err.orig, "args", None)
-    if args and isinstance(args[0], int):
-        return args[0]
-    return None
-
-
-SQLITE_UNAVAILABLE = ("unable to open database", "disk i/o error", "database disk image is malformed")
-
-
-def _unreachable(err: DBAPIError, code: int | None, message: str) -> bool:
-    """The database cannot serve us now (503), as opposed to a query the server refused (500).
-
-    MySQL client errors (2000-2999: cannot connect, server gone, lost connection) and a few
-    server states are unavailability; a server error such as 1054 (unknown column: the schema
-    needs `flask db upgrade`) is a fault of this deployment and is answered 500 and logged.
-    """
-    if err.connection_invalidated or err.__class__.__name__ == "InterfaceError":
-        return True
-    if code is not None:
-        return code in MYSQL_UNAVAILABLE or 2000 <= code < 3000
-    return err.__class__.__name__ == "OperationalError" and any(m in message for m in SQLITE_UNAVAILABLE)
-
-
 def handle_database_error(err: SQLAlchemyError):
     _safe_rollback()
-    if isinstance(err, IntegrityError):
-        message = str(getattr(err, "orig", err)).lower()
-        if "check constraint" in message:
-            return problem(
-                409, "The change would break a rule of the data (for example a negative stock).", type=TYPE_CONFLICT
-            )
-        return problem(
-            409, "The change conflicts with existing data (a duplicate or a missing reference).", type=TYPE_CONFLICT
-        )
     if isinstance(err, DBAPIError):
-        code = _db_error_code(err)
-        message = str(getattr(err, "orig", err)).lower()
-        if code in MYSQL_CHECK_VIOLATION:
+        if dberrors.is_check_violation(err):
             return problem(
                 409, "The change would break a rule of the data (for example a negative stock).", type=TYPE_CONFLICT
             )
-        if code in MYSQL_LOCK_CONFLICT or "database is locked" in message:
+        if isinstance(err, IntegrityError):
+            return problem(
+                409, "The change conflicts with existing data (a duplicate or a missing reference).", type=TYPE_CONFLICT
+            )
+        if dberrors.is_lock_conflict(err):
             return problem(
                 503,
                 "The database is busy with conflicting work; retry shortly.",
                 type=TYPE_UNAVAILABLE,
                 headers={"Retry-After": "1"},
             )
-        if code in MYSQL_BAD_VALUE:
+        if dberrors.is_bad_value(err):
             return problem(400, "A value is out of the range the database accepts.", type=TYPE_VALIDATION)
-        if _unreachable(err, code, message):
+        if dberrors.is_unreachable(err):
             log.warning("database unavailable: %s", err.__class__.__name__)
             return problem(
                 503,

@@ -15,6 +15,7 @@ import threading
 import time
 from datetime import timedelta
 
+from cachetools import TLRUCache
 from flask_jwt_extended import JWTManager
 from flask_jwt_extended.config import config
 
@@ -28,7 +29,9 @@ class CachingJWTManager(JWTManager):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._verified: dict[tuple, tuple[dict, float, float]] = {}
+        # (claims, not before, expires) by token; an entry leaves when its token expires, or as the
+        # least recently used one when the cache is full.
+        self._verified = TLRUCache(self.MAX_ENTRIES, ttu=lambda _key, entry, _now: entry[2], timer=time.time)
         self._lock = threading.Lock()
 
     def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
@@ -43,20 +46,16 @@ class CachingJWTManager(JWTManager):
         )
         leeway = _seconds(config.leeway)
         now = time.time()
-        cached = self._verified.get(key)
+        with self._lock:
+            cached = self._verified.get(key)
         if cached is not None:
             claims, not_before, expires = cached
             if not_before <= now + leeway and expires > now - leeway:
                 return dict(claims)
-            self._verified.pop(key, None)  # expired since: decode again, which raises as usual
         claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
         if "exp" not in claims:  # a token that never expires is never remembered
             return claims
         not_before = max(int(claims.get("nbf", 0)), int(claims.get("iat", 0)))
         with self._lock:
-            if len(self._verified) >= self.MAX_ENTRIES:
-                self._verified = {k: v for k, v in self._verified.items() if v[2] > now - leeway}
-                if len(self._verified) >= self.MAX_ENTRIES:
-                    self._verified = {}
             self._verified[key] = (dict(claims), not_before, int(claims["exp"]))
         return claims
