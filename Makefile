@@ -2,7 +2,7 @@
 #
 #   make run       create .venv, install, migrate, seed, serve on http://127.0.0.1:5000
 #   make test      the whole pytest suite (SQLite; MariaDB when TEST_DATABASE_URL is set)
-#   make lint      ruff check + ruff format --check
+#   make lint      ruff, import contracts (import-linter), ESLint on the pages and the Postman scripts
 #   make postman   the Postman collection run by newman against a throwaway server
 #   make clean     caches; `make distclean` also removes .venv, node_modules and the dev database
 #
@@ -33,7 +33,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make run        install, migrate, seed and serve on http://$(HOST):$(PORT)"
 	@echo "make test       run the test suite (TEST_DATABASE_URL=mysql://... for MariaDB)"
-	@echo "make lint       ruff check and ruff format --check"
+	@echo "make lint       ruff, import contracts, ESLint (pages and Postman scripts)"
 	@echo "make postman    run the Postman collection with newman against a fresh server"
 	@echo "make clean      remove caches (distclean: also .venv, node_modules, instance/bookstore.db)"
 	@echo "make bench-*    benchmarks on MariaDB: bench-catalogue, bench-orders (with wrk), bench-reports (see bench/README.md)"
@@ -78,8 +78,13 @@ test: $(DEV_STAMP)
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	 if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)"; rc=0; fi; exit $$rc
 
-lint: $(DEV_STAMP)
-	@rc=0; $(BIN)/ruff check . || rc=1; $(BIN)/ruff format --check . || rc=1; exit $$rc
+# Python (ruff, and the import contracts of .importlinter), the pages' JavaScript and the Postman
+# collection's scripts (ESLint, from package-lock.json).
+lint: $(DEV_STAMP) $(NEWMAN)
+	@rc=0; $(BIN)/ruff check . || rc=1; $(BIN)/ruff format --check . || rc=1; \
+	 $(BIN)/lint-imports --no-cache || rc=1; \
+	 node_modules/.bin/eslint app/web/static/js eslint.config.js postman/lint_scripts.mjs || rc=1; \
+	 node postman/lint_scripts.mjs || rc=1; exit $$rc
 
 postman-build: $(RUNTIME_STAMP)
 	$(PY) postman/build_collection.py

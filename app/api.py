@@ -11,7 +11,7 @@ from marshmallow.utils import missing
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import RequestEntityTooLarge
 
-PROBLEM_JSON = "application/problem+json"
+from app.problems import PROBLEM_JSON, ProblemSchema, ValidationProblemSchema
 
 RETRY_AFTER_HEADER = {
     "description": "Seconds to wait before retrying.",
@@ -63,8 +63,6 @@ class Api(flask_smorest.Api):
         pass
 
     def _register_responses(self):
-        from app.errors import ProblemSchema, ValidationProblemSchema
-
         for status in http.HTTPStatus:
             if status < 400:
                 continue

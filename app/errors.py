@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import time
+from http import HTTPStatus
 
 import marshmallow as ma
 from flask import current_app, g, request
@@ -15,42 +16,22 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app import dberrors
-from app.api import PROBLEM_JSON
+from app.extensions import db, limiter
+from app.problems import (  # noqa: F401  (the problem types are imported from here by the services)
+    PROBLEM_JSON,
+    TYPE_BLANK,
+    TYPE_CONFLICT,
+    TYPE_ILLEGAL_TRANSITION,
+    TYPE_INTERNAL,
+    TYPE_OUT_OF_STOCK,
+    TYPE_RATE_LIMITED,
+    TYPE_UNAVAILABLE,
+    TYPE_VALIDATION,
+)
 
 log = logging.getLogger("app.errors")
 
-# Problem type URIs (relative references, documented in the README).
-TYPE_BLANK = "about:blank"
-TYPE_VALIDATION = "/problems/validation-error"
-TYPE_CONFLICT = "/problems/conflict"
-TYPE_OUT_OF_STOCK = "/problems/insufficient-stock"
-TYPE_ILLEGAL_TRANSITION = "/problems/illegal-status-transition"
-TYPE_UNAVAILABLE = "/problems/service-unavailable"
-TYPE_RATE_LIMITED = "/problems/rate-limited"
-TYPE_INTERNAL = "/problems/internal-error"
-
 DEFAULT_RETRY_AFTER = 5
-
-
-class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details; extension members (e.g. `errors`, `shortages`) may follow."""
-
-    class Meta:
-        unknown = ma.INCLUDE  # documented as additionalProperties: true
-
-    type = ma.fields.String(required=True, metadata={"example": "about:blank"})
-    title = ma.fields.String(required=True, metadata={"example": "Not Found"})
-    status = ma.fields.Integer(required=True, metadata={"example": 404})
-    detail = ma.fields.String(required=True, metadata={"example": "Book 42 not found."})
-    request_id = ma.fields.String(metadata={"description": "Only on 500: quote it when reporting the fault."})
-
-
-class ValidationProblemSchema(ProblemSchema):
-    errors = ma.fields.Dict(
-        keys=ma.fields.String(),
-        values=ma.fields.Raw(),
-        metadata={"description": "Field name → list of messages", "example": {"email": ["Not a valid email address."]}},
-    )
 
 
 class APIError(Exception):
@@ -119,7 +100,6 @@ def field_error(field: str, message: str) -> BadRequest:
 
 def problem(status: int, detail: str, *, title: str | None = None, type: str = TYPE_BLANK, headers=None, **extra):
     """Build a problem+json response."""
-    from http import HTTPStatus
 
     body = {
         "type": type,
@@ -182,8 +162,6 @@ def handle_validation_error(err: ma.ValidationError):
 
 
 def _retry_after_from_limiter() -> str:
-    from app.extensions import limiter
-
     current = getattr(limiter, "current_limit", None)
     if current is not None:
         return str(max(1, math.ceil(current.reset_at - time.time())))
@@ -223,8 +201,6 @@ def handle_http_exception(err: HTTPException):
 
 
 def _safe_rollback():
-    from app.extensions import db
-
     try:
         db.session.rollback()
     except Exception:  # the connection itself may be gone

@@ -1,0 +1,37 @@
+"""RFC 9457 problem details: the media type, the problem types this API uses and their documented
+shape. A leaf module: the error handler and the OpenAPI glue both read it."""
+
+import marshmallow as ma
+
+PROBLEM_JSON = "application/problem+json"
+
+# Problem type URIs (relative references, documented in docs/api.md).
+TYPE_BLANK = "about:blank"
+TYPE_VALIDATION = "/problems/validation-error"
+TYPE_CONFLICT = "/problems/conflict"
+TYPE_OUT_OF_STOCK = "/problems/insufficient-stock"
+TYPE_ILLEGAL_TRANSITION = "/problems/illegal-status-transition"
+TYPE_UNAVAILABLE = "/problems/service-unavailable"
+TYPE_RATE_LIMITED = "/problems/rate-limited"
+TYPE_INTERNAL = "/problems/internal-error"
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details; extension members (e.g. `errors`, `shortages`) may follow."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # documented as additionalProperties: true
+
+    type = ma.fields.String(required=True, metadata={"example": "about:blank"})
+    title = ma.fields.String(required=True, metadata={"example": "Not Found"})
+    status = ma.fields.Integer(required=True, metadata={"example": 404})
+    detail = ma.fields.String(required=True, metadata={"example": "Book 42 not found."})
+    request_id = ma.fields.String(metadata={"description": "Only on 500: quote it when reporting the fault."})
+
+
+class ValidationProblemSchema(ProblemSchema):
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Raw(),
+        metadata={"description": "Field name → list of messages", "example": {"email": ["Not a valid email address."]}},
+    )
