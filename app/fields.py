@@ -1,13 +1,13 @@
 """Shared marshmallow fields and base schemas: the rules every body follows."""
 
 import re
-from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
 from marshmallow import fields, validate
 from werkzeug.routing import IntegerConverter
 
+from app.clock import utc_iso
 from app.extensions import api
 
 
@@ -200,12 +200,6 @@ def decimal_strings(converter, field, **kwargs) -> dict:
     return {}
 
 
-def utc_iso(value: datetime) -> str:
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.replace(microsecond=0).isoformat() + "Z"
-
-
 class UTCDateTime(fields.DateTime):
     """Naive UTC datetimes from the database, written as ISO 8601 with `Z`."""
 
@@ -213,12 +207,3 @@ class UTCDateTime(fields.DateTime):
         if value is None:
             return None
         return utc_iso(value)
-
-
-def utcnow() -> datetime:
-    """The current UTC time, naive and to the second (as stored on every database)."""
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-
-
-def utctoday() -> date:
-    return datetime.now(UTC).date()

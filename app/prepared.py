@@ -106,6 +106,7 @@ class Prepared:
         (one multi-row INSERT on PyMySQL)."""
         conn = db.session.connection()
         many = isinstance(params, list)
+        self.compiled(conn.dialect)  # refuses a statement that needs Python-side defaults, on every dialect
         if conn.dialect.name != "mysql":
             result = db.session.execute(self.statement, params)
             rows = result.all() if result.returns_rows else []

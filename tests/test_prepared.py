@@ -9,8 +9,8 @@ from sqlalchemy import bindparam, event, insert, select, update
 
 from app.accounts.models import RevokedToken
 from app.books.models import Book
+from app.clock import utcnow
 from app.extensions import db
-from app.fields import utcnow
 from app.prepared import Outcome, Prepared
 
 _books = Book.__table__

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.books.models import Book
+from app.clock import utcnow
 from app.commands import DEMO_CUSTOMER
 from app.extensions import db
-from app.fields import utcnow
 from app.orders.models import CANCELLED, DELIVERED, PENDING, SHIPPED, TRANSITIONS, Order, OrderItem
 from app.orders.seed import HISTORY_DAYS, generate_history
 from tests.conftest import row_counts

@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Account, RevokedToken
 from app.auth import ROLE_ADMIN, ROLE_CUSTOMER, Principal, check_password, hash_password
+from app.clock import utcnow
 from app.customers import services as customer_services
 from app.customers.models import Customer
 from app.errors import Conflict, Forbidden, NotFound, Unauthorized, field_error
 from app.extensions import db
-from app.fields import utcnow
 from app.pagination import paginate
 
 BAD_CREDENTIALS = "Invalid username or password."

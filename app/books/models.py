@@ -13,8 +13,8 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, Index, Integer, Numeric, SmallInteger, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import utcnow
 from app.extensions import db
-from app.fields import utcnow
 
 TITLE_MAX = 255
 AUTHOR_MAX = 255

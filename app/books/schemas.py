@@ -7,17 +7,8 @@ import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.books.models import AUTHOR_MAX, DESCRIPTION_MAX, GENRE_MAX, MAX_STOCK, TITLE_MAX
-from app.fields import (
-    Money,
-    NonBlank,
-    QuerySchema,
-    StrictInteger,
-    StrictSchema,
-    Text,
-    UTCDateTime,
-    utc_iso,
-    utctoday,
-)
+from app.clock import utc_iso, utctoday
+from app.fields import Money, NonBlank, QuerySchema, StrictInteger, StrictSchema, Text, UTCDateTime
 from app.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 
 SORT_KEYS = ("title", "author", "price", "created_at", "popularity")

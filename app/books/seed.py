@@ -23,8 +23,8 @@ from sqlalchemy import func, insert, select
 from app.books.models import FULLTEXT_INDEX, Book
 from app.books.reads import catalogue_changed
 from app.books.schemas import isbn13_check_digit
+from app.clock import utcnow
 from app.extensions import db
-from app.fields import utcnow
 
 BATCH = 5000
 REBUILD_INDEXES_FROM = 50_000

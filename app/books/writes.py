@@ -9,9 +9,9 @@ from sqlalchemy import delete, select, update
 from app.books.models import MAX_STOCK, Book
 from app.books.reads import MAX_DB_ID, catalogue_changed, not_found
 from app.books.search import LIVE
+from app.clock import utcnow
 from app.errors import Conflict, field_error
 from app.extensions import db
-from app.fields import utcnow
 
 OPTIONAL_FIELDS = ("genre", "description", "isbn", "published_year")
 WRITABLE_FIELDS = ("title", "author", "price", "stock", *OPTIONAL_FIELDS)

@@ -38,9 +38,10 @@ from sqlalchemy import bindparam, func, insert, select, update
 from app.accounts.models import Account
 from app.books.models import Book
 from app.books.reads import catalogue_changed
+from app.clock import utcnow
 from app.customers.models import Customer
 from app.extensions import db
-from app.fields import utcnow
+from app.money import line_total as money_line_total
 from app.orders.models import CANCELLED, DELIVERED, PAID, PENDING, SHIPPED, Order, OrderItem, OrderStatusChange
 
 HISTORY_DAYS = 548  # 18 months
@@ -50,7 +51,6 @@ MAX_SHOPPERS = 20_000
 BATCH = 5000  # orders per INSERT round
 CANCEL_RATE = 0.06
 RESTOCK_LEVEL = 10
-CENT = Decimal("0.01")
 SHOPPER_DOMAIN = "seed.bookstore.example"
 
 # Titles per basket (1..10, about 5 on average) and copies per line.
@@ -169,7 +169,7 @@ class HistoryGenerator:
         items, total = [], Decimal("0.00")
         for book_id in sorted(lines):
             book, quantity = self.books[book_id], lines[book_id]
-            line_total = (book.price * quantity).quantize(CENT)
+            line_total = money_line_total(book.price, quantity)
             total += line_total
             items.append(
                 {

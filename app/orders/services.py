@@ -25,6 +25,7 @@ from app import failpoints
 from app.auth import ROLE_ADMIN
 from app.books.models import Book
 from app.cart.models import CartItem
+from app.clock import utc_iso, utcnow
 from app.customers.models import Customer
 from app.customers.services import register_delete_guard
 from app.errors import (
@@ -36,7 +37,6 @@ from app.errors import (
     ServiceUnavailable,
 )
 from app.extensions import db
-from app.fields import utc_iso, utcnow
 from app.orders.models import (
     CANCELLABLE,
     CANCELLED,

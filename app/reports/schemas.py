@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from app.fields import QuerySchema, utctoday
+from app.clock import utctoday
+from app.fields import QuerySchema
 from app.reports.periods import DAY, PERIODS
 
 FORMATS = ("json", "csv", "png")

@@ -7,23 +7,18 @@ order counts on the UTC date it was placed: the range [from 00:00, to + 1 day 00
 """
 
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
 from app.books.models import Book
 from app.extensions import db
+from app.money import ZERO, from_cents
 from app.orders.models import CANCELLED, STATUSES, Order, OrderItem
 from app.reports import models as _indexes  # noqa: F401  (the report index is part of the metadata)
 from app.reports.periods import as_date, buckets, period_start, sum_cents
 
 # Spelled as an IN list (not `!= 'cancelled'`) so the (status, created_at) index serves the range.
 COUNTED = tuple(s for s in STATUSES if s != CANCELLED)
-CENT = Decimal("0.01")
-
-
-def _money(value_in_cents) -> Decimal:
-    return (Decimal(int(value_in_cents or 0)) / 100).quantize(CENT)
 
 
 def _placed_between(start: date, end: date):
@@ -70,7 +65,7 @@ def sales(start: date, end: date, period: str) -> dict:
                 "period_start": day,
                 "orders": counts.pop(day, 0),
                 "units": int(row.units or 0) if row else 0,
-                "revenue": _money(row.revenue) if row else Decimal("0.00"),
+                "revenue": from_cents(row.revenue) if row else ZERO,
             }
         )
     if found or counts:  # a period outside the list would mean the SQL and Python periods disagree
@@ -78,7 +73,7 @@ def sales(start: date, end: date, period: str) -> dict:
     totals = {
         "orders": sum(p["orders"] for p in series),
         "units": sum(p["units"] for p in series),
-        "revenue": sum((p["revenue"] for p in series), Decimal("0.00")),
+        "revenue": sum((p["revenue"] for p in series), ZERO),
     }
     return {"from_": start, "to": end, "period": period, "totals": totals, "series": series}
 
@@ -108,7 +103,7 @@ def popular_books(start: date, end: date, limit: int) -> dict:
             "title": r.title,
             "author": r.author,
             "units_sold": int(r.units_sold),
-            "revenue": _money(r.revenue),
+            "revenue": from_cents(r.revenue),
         }
         for r in rows
     ]
@@ -148,7 +143,7 @@ def inventory(threshold: int, limit: int) -> dict:
         "limit": limit,
         "titles": int(titles),
         "total_units": int(total_units),
-        "inventory_value": _money(value),
+        "inventory_value": from_cents(value),
         "out_of_stock_count": int(out_count),
         "out_of_stock": [item(r) for r in out],
         "low_stock_count": int(low_count),
