@@ -766,6 +766,19 @@ def auth_folder() -> dict:
         tests=problem(409),
         description="The seeded database has one admin; the API keeps at least one active admin.",
     )
+    replace_account = request(
+        "Replace an account (admin) — PUT sends the username",
+        "PUT",
+        "/accounts/{{staffAccountId}}",
+        token="adminToken",
+        json_body={"username": "{{staffUsername}}"},
+        tests=status(200)
+        + "\n"
+        + test(
+            "the username is the one sent",
+            'pm.expect(pm.response.json().username).to.eql(pm.collectionVariables.get("staffUsername").toLowerCase());',
+        ),
+    )
     deactivate = request(
         "Deactivate an account (admin)",
         "PATCH",
@@ -858,6 +871,7 @@ def auth_folder() -> dict:
             self_promote,
             own_password_no_current,
             demote_last_admin,
+            replace_account,
             deactivate,
             login_deactivated,
             delete_account,
