@@ -144,7 +144,7 @@ def validation_problem(errors: dict):
 def handle_api_error(err: APIError):
     # A refused use case may already have flushed rows (an autoflush before the check that
     # failed): end its transaction here, whatever the status, so nothing of it survives.
-    _safe_rollback()
+    safe_rollback()
     return problem(
         err.status,
         err.detail or "",
@@ -200,7 +200,7 @@ def handle_http_exception(err: HTTPException):
     return problem(err.code or 500, detail, type=type_, headers=headers)
 
 
-def _safe_rollback():
+def safe_rollback():
     try:
         db.session.rollback()
     except Exception:  # the connection itself may be gone
@@ -208,7 +208,7 @@ def _safe_rollback():
 
 
 def handle_database_error(err: SQLAlchemyError):
-    _safe_rollback()
+    safe_rollback()
     if isinstance(err, DBAPIError):
         if dberrors.is_check_violation(err):
             return problem(
@@ -239,7 +239,7 @@ def handle_database_error(err: SQLAlchemyError):
 
 
 def handle_unexpected(err: Exception):
-    _safe_rollback()
+    safe_rollback()
     request_id = getattr(g, "request_id", None)
     log.error("unhandled error on %s %s [request %s]", request.method, request.path, request_id, exc_info=err)
     return problem(

@@ -1,13 +1,10 @@
 """Service routes: health, and the offline interactive docs."""
 
 import marshmallow as ma
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.api import Blueprint
 from app.auth import public
-from app.errors import DEFAULT_RETRY_AFTER, TYPE_UNAVAILABLE, _safe_rollback, problem
-from app.extensions import db
+from app.service import services
 
 blp = Blueprint("service", __name__, description="Health of the service.")
 
@@ -23,16 +20,5 @@ class HealthSchema(ma.Schema):
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def health():
     """Liveness and database reachability"""
-    try:
-        db.session.execute(text("SELECT 1"))
-        db.session.commit()
-    except SQLAlchemyError:
-        _safe_rollback()
-        return problem(
-            503,
-            "The database cannot be reached.",
-            type=TYPE_UNAVAILABLE,
-            headers={"Retry-After": str(DEFAULT_RETRY_AFTER)},
-            database="unreachable",
-        )
+    services.check_database()
     return {"status": "ok", "database": "ok"}
