@@ -6,7 +6,7 @@ a connection of their own, outside any transaction. Both compile a statement onc
 on MySQL/MariaDB, hand it to PyMySQL without SQLAlchemy's per-execution work; other dialects (the
 SQLite default) go through SQLAlchemy, whose drivers need its type conversions. A database error
 comes out of both as SQLAlchemy's exception (`translated`), so the retry loop and the one error
-handler treat every path alike. Why: docs/decisions/0004-prepared-statements.md.
+handler treat every path alike. Why: docs/decisions/0006-prepared-hot-path-statements.md.
 """
 
 from contextlib import contextmanager, nullcontext

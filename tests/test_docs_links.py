@@ -91,3 +91,18 @@ def test_the_checker_finds_broken_links(tmp_path):
         "#nowhere: no heading #nowhere in docs/page.md",
         "other.md#gone: no heading #gone in docs/other.md",
     ]
+
+
+CODE_REFERENCE = re.compile(r"\b(?:docs/[\w./-]+\.md|bench/README\.md)")
+
+
+def test_documents_named_in_the_code_exist():
+    """Comments and docstrings that send the reader to docs/ or bench/README.md name real files."""
+    sources = [*(ROOT / "app").rglob("*.py"), *(ROOT / "bench").glob("*.py"), ROOT / "config.py", ROOT / "Makefile"]
+    missing = sorted(
+        f"{source.relative_to(ROOT)}: {name}"
+        for source in sources
+        for name in set(CODE_REFERENCE.findall(source.read_text(encoding="utf-8")))
+        if not (ROOT / name).exists()
+    )
+    assert not missing, missing

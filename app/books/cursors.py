@@ -88,7 +88,7 @@ def decode_cursor(cursor: str, sort: str, signature: str):
 
 def after(column, value, book_id: int, descending: bool):
     """Rows strictly after (value, id) in the sort order, written as `col > v OR (col = v AND id > i)`:
-    two adjacent ranges of the sort index (docs/decisions/0003-keyset-condition.md)."""
+    two adjacent ranges of the sort index (docs/decisions/0004-keyset-condition-as-two-ranges.md)."""
     if descending:
         return or_(column < value, sa.and_(column == value, Book.id < book_id))
     return or_(column > value, sa.and_(column == value, Book.id > book_id))

@@ -124,7 +124,7 @@ def _no_hint(stmt):
 def sort_index_hint(conn, args: dict, sort: str):
     """MySQL/MariaDB: name the sort index when it covers the whole filter, so the optimizer reads
     the range that starts at a cursor instead of the index from its start
-    (docs/decisions/0002-force-sort-index.md). Filters the index does not cover are left to it."""
+    (docs/decisions/0003-force-the-sort-index.md). Filters the index does not cover are left to it."""
     if conn.dialect.name != "mysql" or _filtered_beyond(args, ("genre", "in_stock")):
         return _no_hint
     key = SORT_COLUMNS[sort.lstrip("-")].key
