@@ -1,5 +1,5 @@
-"""Running a use case's transaction: retried when it loses a lock conflict, and what a database
-refusal means (a duplicate key, or a reference to a row deleted meanwhile).
+"""A use case's transaction, run again when it loses a lock conflict (`run_transaction`), and
+`missing_reference`: the database refused a row naming a parent that was deleted meanwhile.
 
 Every domain that writes rows others write concurrently (customers, books, cart, orders) uses
 this one module, so there is one list of lock errors and one retry policy.
@@ -18,7 +18,6 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 3
-MYSQL_DUPLICATE_KEY = 1062
 MYSQL_MISSING_PARENT = 1452  # cannot add or update a child row: its parent row is gone
 
 
@@ -30,10 +29,6 @@ def _code(err: DBAPIError) -> int | None:
 def lock_conflict(err: OperationalError) -> bool:
     """A deadlock or lock wait timeout (MySQL/MariaDB), or a busy SQLite: worth running again."""
     return _code(err) in MYSQL_LOCK_CONFLICT or "database is locked" in str(err.orig).lower()
-
-
-def duplicate_key(err: IntegrityError) -> bool:
-    return _code(err) == MYSQL_DUPLICATE_KEY or "unique constraint failed" in str(err.orig).lower()
 
 
 def missing_reference(err: IntegrityError) -> bool:

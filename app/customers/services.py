@@ -111,9 +111,9 @@ def delete_customer(customer: Customer) -> None:
 
 def _delete_customer(customer_id: int) -> None:
     """Lock the customer row (and its account) first, then run the guards: an order or a cart
-    change for this customer takes a shared lock on the row (its foreign key check), so each one
-    either commits before the guards look, and they see it, or waits and then finds the customer
-    gone. The guards therefore read with locking (current) reads, never the request's snapshot."""
+    change for this customer locks the row first too (`lock_customer`), so each one either
+    commits before the guards look, and they see it, or waits and then finds the customer gone.
+    The guards therefore read with locking (current) reads, never the request's snapshot."""
     customer = db.session.execute(
         select(Customer)
         .options(joinedload(Customer.account))
