@@ -9,6 +9,7 @@ LOCK_CONFLICT = frozenset({1205, 1213})  # lock wait timeout, deadlock (and a Ga
 CHECK_VIOLATION = frozenset({3819, 4025})
 BAD_VALUE = frozenset({1264, 1292, 1366, 1406, 1690})
 DUPLICATE_KEY = 1062
+MISSING_PARENT = 1452  # cannot add or update a child row: its parent row is gone
 STATEMENT_TIMEOUT = 1969  # MariaDB's max_statement_time
 
 SQLITE_LOCKED = "database is locked"
@@ -30,6 +31,11 @@ def message(err: DBAPIError) -> str:
 def is_lock_conflict(err: DBAPIError) -> bool:
     """A deadlock or lock wait timeout (MySQL/MariaDB) or a busy SQLite file: retrying may succeed."""
     return error_code(err) in LOCK_CONFLICT or SQLITE_LOCKED in message(err)
+
+
+def is_missing_reference(err: DBAPIError) -> bool:
+    """An INSERT or UPDATE named a parent row that does not exist (deleted meanwhile)."""
+    return error_code(err) == MISSING_PARENT or "foreign key constraint failed" in message(err)
 
 
 def is_statement_timeout(err: DBAPIError) -> bool:

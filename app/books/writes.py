@@ -12,6 +12,7 @@ from app.books.search import LIVE
 from app.clock import utcnow
 from app.errors import Conflict, field_error
 from app.extensions import db
+from app.transactions import run_transaction
 
 OPTIONAL_FIELDS = ("genre", "description", "isbn", "published_year")
 WRITABLE_FIELDS = ("title", "author", "price", "stock", *OPTIONAL_FIELDS)
@@ -106,10 +107,13 @@ def _reference_table(module: str, name: str, table_name: str):
         return None
 
 
-def _is_referenced(table, book_id: int) -> bool:
+def _referenced(table, book_id: int, *, lock_all: bool = False) -> bool:
+    """Whether lines of `table` name the book, by a locking (current) read: a plain SELECT reads
+    the request's snapshot and misses lines committed since. `lock_all` locks every such line."""
     if table is None:
         return False
-    return db.session.execute(select(table.c.book_id).where(table.c.book_id == book_id).limit(1)).first() is not None
+    stmt = select(table.c.book_id).where(table.c.book_id == book_id).with_for_update()
+    return bool(db.session.execute(stmt if lock_all else stmt.limit(1)).all())
 
 
 def delete_book(book_id: int) -> str:
@@ -118,14 +122,25 @@ def delete_book(book_id: int) -> str:
     Returns "deleted" or "retired"."""
     if not 0 < book_id <= MAX_DB_ID:
         raise not_found(book_id)
-    # Lock the row first: an order placed concurrently takes the same row lock for its stock.
-    book = db.session.execute(select(Book).where(Book.id == book_id, LIVE).with_for_update()).scalar_one_or_none()
+    outcome = run_transaction(_delete_book, book_id)
+    catalogue_changed()
+    return outcome
+
+
+def _delete_book(book_id: int) -> str:
+    # Locks in the order a checkout takes them (cart lines, then the book), so neither waits for
+    # the other in a cycle; an order or cart change either commits before the lines are checked,
+    # or waits and then finds the book retired or gone.
+    cart_items = _reference_table("app.cart.models", "CartItem", "cart_items")
+    in_carts = _referenced(cart_items, book_id, lock_all=True)
+    book = db.session.execute(
+        select(Book).where(Book.id == book_id, LIVE).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
     if book is None:
         db.session.rollback()
         raise not_found(book_id)
     order_items = _reference_table("app.orders.models", "OrderItem", "order_items")
-    cart_items = _reference_table("app.cart.models", "CartItem", "cart_items")
-    if _is_referenced(order_items, book_id) or _is_referenced(cart_items, book_id):
+    if in_carts or _referenced(order_items, book_id):
         book.is_retired = True
         if cart_items is not None:
             db.session.execute(delete(cart_items).where(cart_items.c.book_id == book_id))
@@ -134,5 +149,4 @@ def delete_book(book_id: int) -> str:
         db.session.delete(book)
         outcome = "deleted"
     db.session.commit()
-    catalogue_changed()
     return outcome

@@ -1,22 +1,40 @@
 """Customers: create, list, read, update, delete, with ownership checked in one place."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from app.auth import ROLE_ADMIN
 from app.customers.models import Customer
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.pagination import paginate
+from app.prepared import Prepared
+from app.transactions import run_transaction
 
 PROFILE_FIELDS = ("name", "email", "phone")
 
 # Checks that other domains add (orders: "no order in progress") before a customer is deleted.
+# Each runs with the customer row locked and must read what it checks with a locking read.
 _delete_guards = []
 
 
 def register_delete_guard(func):
     _delete_guards.append(func)
     return func
+
+
+_customers = Customer.__table__
+_LOCK_CUSTOMER = Prepared(select(_customers.c.id).where(_customers.c.id == bindparam("customer_id")).with_for_update())
+
+
+def lock_customer(customer_id: int) -> None:
+    """Lock the customer row until the transaction ends; 404 when the customer is gone.
+
+    Every change to a customer's cart or orders takes this lock first, and deleting the customer
+    takes it first too: the two never deadlock, and each change either commits before the delete
+    looks at what the customer has, or waits and then finds the customer gone."""
+    if not _LOCK_CUSTOMER.run({"customer_id": customer_id}).rows:
+        raise NotFound(f"Customer {customer_id} no longer exists.")
 
 
 def _email_taken(email: str, exclude_id: int | None = None) -> bool:
@@ -88,6 +106,24 @@ def update_customer(customer: Customer, data: dict, *, replace: bool) -> Custome
 
 
 def delete_customer(customer: Customer) -> None:
+    run_transaction(_delete_customer, customer.id)
+
+
+def _delete_customer(customer_id: int) -> None:
+    """Lock the customer row (and its account) first, then run the guards: an order or a cart
+    change for this customer locks the row first too (`lock_customer`), so each one either
+    commits before the guards look, and they see it, or waits and then finds the customer gone.
+    The guards therefore read with locking (current) reads, never the request's snapshot."""
+    customer = db.session.execute(
+        select(Customer)
+        .options(joinedload(Customer.account))
+        .where(Customer.id == customer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if customer is None:
+        db.session.rollback()
+        raise NotFound(f"Customer {customer_id} not found.")
     for guard in _delete_guards:
         guard(customer)
     if customer.account is not None:

@@ -8,17 +8,13 @@ rowcount decides; the CHECK (stock >= 0) on the table is only the backstop.
 import functools
 import hashlib
 import json
-import logging
-import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import failpoints
@@ -27,14 +23,14 @@ from app.books.models import Book
 from app.cart.models import CartItem
 from app.clock import utc_iso, utcnow
 from app.customers.models import Customer
-from app.customers.services import register_delete_guard
+from app.customers.services import lock_customer, register_delete_guard
+from app.dberrors import is_missing_reference
 from app.errors import (
     TYPE_ILLEGAL_TRANSITION,
     TYPE_OUT_OF_STOCK,
     BadRequest,
     Conflict,
     NotFound,
-    ServiceUnavailable,
 )
 from app.extensions import db
 from app.orders.models import (
@@ -51,40 +47,9 @@ from app.orders.models import (
 )
 from app.pagination import paginate
 from app.prepared import Prepared
-
-log = logging.getLogger(__name__)
+from app.transactions import run_transaction
 
 CENT = Decimal("0.01")
-MAX_RETRIES = 3
-LOCK_ERRORS = {1205, 1213}  # lock wait timeout, deadlock
-
-
-# --- transactions that survive deadlocks --------------------------------------------------------
-
-
-def _lock_error(err: OperationalError) -> bool:
-    args = getattr(err.orig, "args", ())
-    if args and args[0] in LOCK_ERRORS:
-        return True
-    return "database is locked" in str(err.orig).lower()
-
-
-def run_transaction(work: Callable, *args, **kwargs):
-    """Run `work` (which commits) and retry it on a deadlock or lock wait timeout, then 503."""
-    for attempt in range(MAX_RETRIES + 1):
-        try:
-            return work(*args, **kwargs)
-        except OperationalError as err:
-            db.session.rollback()
-            if not _lock_error(err):
-                raise
-            if attempt == MAX_RETRIES:
-                log.warning("giving up after %d lock conflicts in %s", attempt + 1, work.__name__)
-                raise ServiceUnavailable(
-                    "The store is busy with conflicting orders; retry shortly.", retry_after=1
-                ) from err
-            time.sleep(random.uniform(0.005, 0.02) * (2**attempt))
-    raise AssertionError("unreachable")
 
 
 # --- ownership -----------------------------------------------------------------------------------
@@ -251,8 +216,9 @@ def _ids(ids: list[int]) -> dict[str, int]:
 def _place(customer_id, lines, shipping_address, idem) -> Placed:
     now = utcnow()
     key_id = None
+    lock_customer(customer_id)  # first: a concurrent delete of the customer waits, or is waited for
     if idem is not None:
-        # First statement of the transaction: a concurrent twin waits here on the unique index.
+        # A concurrent twin waits on the customer lock above, then finds its key taken here.
         try:
             key_id = _STORE_KEY.run(
                 {
@@ -264,6 +230,8 @@ def _place(customer_id, lines, shipping_address, idem) -> Placed:
                 }
             ).inserted_id
         except IntegrityError as err:
+            if is_missing_reference(err):  # the account was deleted since the token check
+                raise NotFound("Your account no longer exists; nothing was ordered.") from err
             raise _KeyTaken() from err
 
     from_cart = lines is None
@@ -516,8 +484,12 @@ def _advance(order_id: int, current: str, wanted: str) -> Order:
 
 @register_delete_guard
 def _no_order_in_progress(customer: Customer) -> None:
+    # A locking (current) read: the snapshot of a plain SELECT misses orders committed since the
+    # request's first query, and the delete would then orphan them.
     busy = db.session.execute(
-        select(func.count(Order.id)).where(Order.customer_id == customer.id, Order.status.in_(IN_PROGRESS))
+        select(func.count(Order.id))
+        .where(Order.customer_id == customer.id, Order.status.in_(IN_PROGRESS))
+        .with_for_update()
     ).scalar_one()
     if busy:
         raise Conflict(

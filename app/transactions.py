@@ -1,0 +1,35 @@
+"""A use case's transaction, run again when it loses a lock conflict: the one retry policy of every
+domain that writes rows others write concurrently (customers, books, cart, orders)."""
+
+import logging
+import random
+import time
+from collections.abc import Callable
+
+from sqlalchemy.exc import OperationalError
+
+from app.dberrors import is_lock_conflict
+from app.errors import ServiceUnavailable
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 3
+
+
+def run_transaction(work: Callable, *args, **kwargs):
+    """Run `work` (which commits) and retry it on a deadlock or lock wait timeout, then 503."""
+    for attempt in range(MAX_RETRIES + 1):
+        try:
+            return work(*args, **kwargs)
+        except OperationalError as err:
+            db.session.rollback()
+            if not is_lock_conflict(err):
+                raise
+            if attempt == MAX_RETRIES:
+                log.warning("giving up after %d lock conflicts in %s", attempt + 1, work.__name__)
+                raise ServiceUnavailable(
+                    "The store is busy with conflicting changes; retry shortly.", retry_after=1
+                ) from err
+            time.sleep(random.uniform(0.005, 0.02) * (2**attempt))
+    raise AssertionError("unreachable")
