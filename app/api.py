@@ -3,9 +3,12 @@ request parser answers 400 (not webargs' 422) on invalid input."""
 
 import http
 import json
+import math
+from decimal import Decimal
 
 import flask_smorest
 import marshmallow as ma
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest.utils import prepare_response
 from marshmallow.utils import missing
 from webargs.flaskparser import FlaskParser
@@ -19,6 +22,78 @@ RETRY_AFTER_HEADER = {
 }
 
 
+# No field accepts a number literal this long (ids and counts have at most 10 digits, amounts 12):
+# a longer one is refused by name before it is converted (Python's int() refuses more than
+# 4,300 digits with a plain ValueError, and Decimal would carry a huge exponent into arithmetic).
+MAX_NUMBER_LITERAL = 100
+NUMBER_OUT_OF_RANGE = "Number out of range."
+MALFORMED_JSON = "The body is not valid JSON."
+NOT_A_JSON_NUMBER = "NaN and Infinity are not JSON numbers."
+
+
+class BadNumber:
+    """Where a JSON body held a number no field can take: kept in place so the 400 names its field."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __repr__(self):
+        return f"BadNumber({self.message!r})"
+
+
+def _parse_int(literal: str):
+    return BadNumber(NUMBER_OUT_OF_RANGE) if len(literal) > MAX_NUMBER_LITERAL else int(literal)
+
+
+def _parse_float(literal: str):
+    # Decimal, not float: "1.005" stays 1.005 (refused for its third decimal, not rounded) and
+    # "1e400" stays a number to refuse by range, not an infinity.
+    if len(literal) > MAX_NUMBER_LITERAL:
+        return BadNumber(NUMBER_OUT_OF_RANGE)
+    value = Decimal(literal)
+    return value if math.isfinite(value) else BadNumber(NUMBER_OUT_OF_RANGE)
+
+
+def _parse_constant(name: str):
+    return BadNumber(NOT_A_JSON_NUMBER)
+
+
+def strict_json_loads(text: str | bytes):
+    """json.loads for request bodies: numbers as int or Decimal, an unusable one as BadNumber.
+
+    Raises json.JSONDecodeError (a ValueError) for anything that is not JSON, nesting too deep
+    for the interpreter included."""
+    try:
+        return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+    except RecursionError as exc:  # '[[[[…' deeper than the interpreter's stack: malformed, not a 500
+        raise json.JSONDecodeError("JSON nested too deeply", doc="[", pos=0) from exc
+
+
+def bad_numbers(data) -> dict:
+    """Errors keyed as marshmallow keys them ({"items": {0: {"quantity": [...]}}}) for every BadNumber."""
+    if isinstance(data, BadNumber):
+        return {"_schema": [data.message]}
+    errors: dict = {}
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        if isinstance(value, BadNumber):
+            errors[key] = [value.message]
+        elif isinstance(value, (dict, list)):
+            nested = bad_numbers(value)
+            if nested:
+                errors[key] = nested
+    return errors
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider (request.get_json) reading numbers as request bodies are read."""
+
+    def loads(self, s, **kwargs):
+        return strict_json_loads(s)
+
+
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
@@ -28,10 +103,14 @@ class Parser(FlaskParser):
             # A streamed (chunked) body is not refused by Werkzeug but cut at the limit, which
             # would then read as malformed JSON (400): it is too large.
             raise RequestEntityTooLarge()
-        try:
-            return super()._raw_load_json(req)
-        except RecursionError as exc:  # '[[[[…' deeper than the interpreter's stack: malformed, not a 500
-            raise json.JSONDecodeError("JSON nested too deeply", doc="[", pos=0) from exc
+        if not req.is_json:
+            return missing
+        # A UnicodeDecodeError or json.JSONDecodeError goes to webargs' load_json: an empty body
+        # is "missing", anything else _handle_invalid_json_error.
+        return strict_json_loads(req.get_data(cache=True).decode("utf-8"))
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        raise ma.ValidationError([MALFORMED_JSON])
 
     def load_json(self, req, schema):
         # Every body is documented as required: no body at all is a 400, not an empty object
@@ -39,6 +118,9 @@ class Parser(FlaskParser):
         data = super().load_json(req, schema)
         if data is missing:
             raise ma.ValidationError(["A JSON body is required."])
+        errors = bad_numbers(data)
+        if errors:
+            raise ma.ValidationError(errors)
         return data
 
 

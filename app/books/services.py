@@ -404,7 +404,10 @@ def _decode_value(key: str, value):
 
 def encode_cursor(sort: str, value, book_id: int, position: int, signature: str) -> str:
     key = sort.lstrip("-")
-    payload = json.dumps([sort, _encode_value(key, value), book_id, position, signature], separators=(",", ":"))
+    # UTF-8, not \u escapes: a cursor after a title of 255 emoji stays within the cursor maxLength.
+    payload = json.dumps(
+        [sort, _encode_value(key, value), book_id, position, signature], separators=(",", ":"), ensure_ascii=False
+    )
     raw = payload.encode()
     mac = hmac.new(_cursor_key(), raw, hashlib.sha256).digest()[:12]
     return base64.urlsafe_b64encode(mac + raw).rstrip(b"=").decode("ascii")

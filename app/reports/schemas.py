@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from app.fields import QuerySchema, utctoday
+from app.fields import QueryInteger, QuerySchema, utctoday
 from app.reports.periods import DAY, PERIODS
 
 FORMATS = ("json", "csv", "png")
@@ -79,7 +79,7 @@ class SalesArgs(RangeArgs):
 
 
 class PopularArgs(RangeArgs):
-    limit = fields.Integer(
+    limit = QueryInteger(
         load_default=DEFAULT_LIMIT,
         validate=validate.Range(min=1, max=MAX_LIMIT),
         metadata={"description": f"How many books, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."},
@@ -87,7 +87,7 @@ class PopularArgs(RangeArgs):
 
 
 class InventoryArgs(FormatArgs):
-    low_stock_threshold = fields.Integer(
+    low_stock_threshold = QueryInteger(
         load_default=DEFAULT_THRESHOLD,
         validate=validate.Range(min=1, max=MAX_THRESHOLD),
         metadata={
@@ -95,7 +95,7 @@ class InventoryArgs(FormatArgs):
             f"(default {DEFAULT_THRESHOLD})."
         },
     )
-    limit = fields.Integer(
+    limit = QueryInteger(
         load_default=DEFAULT_LIST,
         validate=validate.Range(min=1, max=MAX_LIST),
         metadata={
@@ -162,8 +162,8 @@ class StockItemSchema(Schema):
 
 
 class InventoryReportSchema(Schema):
-    low_stock_threshold = fields.Integer()
-    limit = fields.Integer(metadata={"description": "The most items each list holds."})
+    low_stock_threshold = QueryInteger()
+    limit = QueryInteger(metadata={"description": "The most items each list holds."})
     titles = fields.Integer(metadata={"description": "Titles in the catalogue (retired books are left out)."})
     total_units = fields.Integer(metadata={"description": "Copies in stock over all titles."})
     inventory_value = fields.Decimal(

@@ -193,7 +193,7 @@ def test_errors_are_shown_in_words_next_to_their_fields(site, browser):
 
     alert = visible(d, "#register-alert")
     assert "Validation failed" in alert.text
-    assert "invalid fields" in alert.text
+    assert "fields are not valid" in alert.text
     assert find(d, "#register-email-error").text == "Not a valid email address."
     assert find(d, "#register-email").get_attribute("aria-invalid") == "true"
     assert find(d, "#register-password-error").is_displayed()
