@@ -9,11 +9,11 @@ and the worker class live here: they are part of the HTTP contract (README, "Lim
 worker_class = "app.server.ProblemWorker"
 
 # The longest request line gunicorn accepts is 8190 bytes, and the longest a documented request
-# can need is 6,660 (GET /books with every parameter at its maxLength, each character of the free
-# text percent-encoded as a 4-byte UTF-8 character, i.e. 12 bytes):
-#   "GET /books?" 11 + q 200 x 12 + author 100 x 12 + genre 50 x 12 + cursor 2048 (URL-safe base64,
-#   no escaping) + min_price/max_price 2 x 24 x 3 + sort, in_stock, page, per_page (each character
-#   percent-encoded, 3 bytes) + names, "=", "&" and " HTTP/1.1".
+# can need is 6,573 (GET /books with every parameter at its longest, each character of free text
+# percent-encoded as a 4-byte UTF-8 character, i.e. 12 bytes):
+#   "GET /books?" + q 200 x 12 + author 100 x 12 + genre 50 x 12 + cursor 2048 (URL-safe base64,
+#   nothing to escape) + min_price, max_price 2 x 24 x 3 + sort, in_stock, page, per_page at their
+#   longest valid value (3 bytes a character) + names, "=", "&" and " HTTP/1.1".
 # tests/test_input_limits.py computes this from the OpenAPI document for every operation.
 limit_request_line = 8190
 
