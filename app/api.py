@@ -16,6 +16,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 PROBLEM_JSON = "application/problem+json"
 
+RESPONSE_DESCRIPTIONS = {
+    http.HTTPStatus.REQUEST_URI_TOO_LONG: "The request line is longer than the server accepts (8190 bytes); "
+    "a request whose parameters keep to their documented maxLength always fits.",
+}
+
 RETRY_AFTER_HEADER = {
     "description": "Seconds to wait before retrying.",
     "schema": {"type": "integer", "minimum": 1},
@@ -132,7 +137,13 @@ class Blueprint(flask_smorest.Blueprint):
         # each time); one instance per route does the same validation for none of that work.
         if isinstance(schema, type):
             schema = schema()
-        return super().arguments(schema, **kwargs)
+        parse = super().arguments(schema, **kwargs)
+        if kwargs.get("location") != "query":
+            return parse
+        # Past gunicorn.conf.py's limit_request_line (which every documented maxLength fits in),
+        # gunicorn answers 414 itself, as problem+json (app.server).
+        too_long = self.alt_response(414, response=http.HTTPStatus.REQUEST_URI_TOO_LONG.name)
+        return lambda view: too_long(parse(view))
 
 
 class Api(flask_smorest.Api):
@@ -151,7 +162,7 @@ class Api(flask_smorest.Api):
             if status < 400:
                 continue
             schema = ValidationProblemSchema if status == 400 else ProblemSchema
-            response = {"description": status.phrase, "schema": schema}
+            response = {"description": RESPONSE_DESCRIPTIONS.get(status, status.phrase), "schema": schema}
             if status in (429, 503):
                 response["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
             prepare_response(response, self.spec, PROBLEM_JSON)
