@@ -80,15 +80,20 @@ def bad_numbers(data) -> dict:
     """Errors keyed as marshmallow keys them ({"items": {0: {"quantity": [...]}}}) for every BadNumber."""
     if isinstance(data, BadNumber):
         return {"_schema": [data.message]}
+    if not isinstance(data, (dict, list)):
+        return {}
     errors: dict = {}
-    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
-    for key, value in items:
-        if isinstance(value, BadNumber):
-            errors[key] = [value.message]
-        elif isinstance(value, (dict, list)):
-            nested = bad_numbers(value)
-            if nested:
-                errors[key] = nested
+    pending = [((), data)]  # a loop, not recursion: the body may nest as deep as the parser allows
+    while pending:
+        path, node = pending.pop()
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+            if isinstance(value, BadNumber):
+                target = errors
+                for step in path:
+                    target = target.setdefault(step, {})
+                target[key] = [value.message]
+            elif isinstance(value, (dict, list)):
+                pending.append(((*path, key), value))
     return errors
 
 
