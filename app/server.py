@@ -58,7 +58,7 @@ def problem_detail(status: int, exc: Exception, cfg) -> str:
         )
     if status >= 500:
         return "An unexpected error occurred. It has been logged."
-    return f"The request is not valid HTTP/1.1: {str(exc)[:DETAIL_MAX]}"
+    return f"The request is not a valid HTTP request: {str(exc)[:DETAIL_MAX]}"
 
 
 def problem_response(status: int, reason: str, detail: str) -> bytes:
