@@ -153,7 +153,7 @@ def test_the_longest_documented_search_reaches_the_app(server):
 
 
 @pytest.mark.slow
-def test_schemathesis_against_gunicorn_finds_no_undocumented_status(server):
+def test_schemathesis_against_gunicorn_finds_no_undocumented_status(server, tmp_path):
     """The schemathesis CLI over HTTP, every operation, as a customer: what gunicorn answers
     itself (414, 431, 400 for a header it cannot read) is documented and problem+json too."""
     user = {"name": "Fuzz", "email": "fuzz@example.com", "username": "fuzzer", "password": "password-123"}
@@ -180,7 +180,7 @@ def test_schemathesis_against_gunicorn_finds_no_undocumented_status(server):
             "--warnings",
             "off",
         ],
-        cwd=ROOT,
+        cwd=tmp_path,  # its cache directory goes there, not into the repository
         capture_output=True,
         text=True,
         timeout=900,
