@@ -37,9 +37,11 @@ WEB_CSP = (
 def create_app(config: type[Config] | str | None = None) -> Flask:
     cfg = config if isinstance(config, type) else get_config(config)
     app = Flask(__name__, instance_relative_config=True)
+    from app.api import StrictJSONProvider
     from app.fields import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # ids past INT are 404, not a driver error
+    app.json = StrictJSONProvider(app)  # request.get_json reads numbers as the body parser does
     app.config.from_object(cfg)
     app.json.sort_keys = False  # keep the field order of the schemas
     app.session_interface = NoCookieSessions()

@@ -33,6 +33,9 @@ log = logging.getLogger("app.errors")
 
 DEFAULT_RETRY_AFTER = 5
 
+# The one title of every 400: a client tells a validation problem by it (or by TYPE_VALIDATION).
+VALIDATION_TITLE = "Validation failed"
+
 
 class APIError(Exception):
     """Base of every error a service raises on purpose."""
@@ -65,6 +68,10 @@ class APIError(Exception):
 class BadRequest(APIError):
     status = 400
     type = TYPE_VALIDATION
+    title = VALIDATION_TITLE
+
+    def __init__(self, detail: str | None = None, *, errors: dict | None = None, **kw):
+        super().__init__(detail if detail is not None or not errors else summary(errors), errors=errors, **kw)
 
 
 class Unauthorized(APIError):
@@ -95,7 +102,7 @@ class ServiceUnavailable(APIError):
 
 def field_error(field: str, message: str) -> BadRequest:
     """A 400 naming one field, as validation errors do."""
-    return BadRequest(f"Invalid {field}: {message}", errors={field: [message]})
+    return BadRequest(errors={field: [message]})
 
 
 def problem(status: int, detail: str, *, title: str | None = None, type: str = TYPE_BLANK, headers=None, **extra):
@@ -132,13 +139,60 @@ def _flatten_webargs_messages(messages) -> dict:
     return flat
 
 
-def _summary(errors: dict) -> str:
-    names = ", ".join(sorted(str(k) for k in errors)[:5])
-    return f"The request has invalid fields: {names}." if names else "The request is invalid."
+REQUIRED_MESSAGE = "Missing data for required field."
+UNKNOWN_MESSAGE = "Unknown field."
+NAMED_IN_DETAIL = 5
+
+
+def _field_messages(errors: dict, prefix: str = "") -> list[tuple[str, list[str]]]:
+    """(field path, messages) pairs: nested errors read as `items[0].quantity`; `""` is the body."""
+    pairs = []
+    for key, value in errors.items():
+        if key == "_schema":
+            name = prefix
+        elif isinstance(key, int):
+            name = f"{prefix}[{key}]"
+        else:
+            name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            pairs.extend(_field_messages(value, name))
+        else:
+            pairs.append((name, [str(m) for m in value] if isinstance(value, list) else [str(value)]))
+    return pairs
+
+
+def _lower_first(message: str) -> str:
+    first = message.split(" ", 1)[0]
+    return message[:1].lower() + message[1:] if first[:1].isupper() and first[1:].islower() else message
+
+
+def _one_field(name: str, message: str) -> str:
+    if message == REQUIRED_MESSAGE:
+        return f"{name} is required."
+    if message == UNKNOWN_MESSAGE:
+        return f"{name} is not a field this request accepts."
+    return f"{name} is not valid: {_lower_first(message)}"
+
+
+def summary(errors: dict) -> str:
+    """The `detail` of a validation problem: a sentence naming the fields (`errors` says why for each)."""
+    pairs = _field_messages(errors)
+    body = [message for name, messages in pairs if not name for message in messages]
+    names = sorted({name for name, _ in pairs if name})
+    sentences = body[:1]
+    if len(names) == 1:
+        messages = dict(pairs)[names[0]]
+        sentences.append(_one_field(names[0], messages[0] if messages else ""))
+    elif names:
+        shown = names[:NAMED_IN_DETAIL]
+        more = len(names) - len(shown)
+        listed = ", ".join(shown[:-1]) + (f", {shown[-1]} and {more} more" if more else f" and {shown[-1]}")
+        sentences.append(f"{len(names)} fields are not valid: {listed}. `errors` gives the reason for each.")
+    return " ".join(sentences) or "The request is not valid."
 
 
 def validation_problem(errors: dict):
-    return problem(400, _summary(errors), title="Validation failed", type=TYPE_VALIDATION, errors=errors)
+    return problem(400, summary(errors), title=VALIDATION_TITLE, type=TYPE_VALIDATION, errors=errors)
 
 
 def handle_api_error(err: APIError):
@@ -195,6 +249,7 @@ def handle_http_exception(err: HTTPException):
         detail = f"Too many requests: limit {err.description}. Try again later."
     elif err.code == 400:
         detail = err.description or "The request could not be understood."
+        return problem(400, detail, title=VALIDATION_TITLE, type=TYPE_VALIDATION, headers=headers)
     if err.code and err.code >= 500:
         return handle_unexpected(err)
     return problem(err.code or 500, detail, type=type_, headers=headers)
@@ -226,7 +281,9 @@ def handle_database_error(err: SQLAlchemyError):
                 headers={"Retry-After": "1"},
             )
         if dberrors.is_bad_value(err):
-            return problem(400, "A value is out of the range the database accepts.", type=TYPE_VALIDATION)
+            return problem(
+                400, "A value is out of the range the database accepts.", title=VALIDATION_TITLE, type=TYPE_VALIDATION
+            )
         if dberrors.is_unreachable(err):
             log.warning("database unavailable: %s", err.__class__.__name__)
             return problem(

@@ -9,17 +9,17 @@ from marshmallow import fields, validate
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.fields import QuerySchema
+from app.fields import QueryInteger, QuerySchema
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 
 
 class PageArgs(QuerySchema):
-    page = fields.Integer(
+    page = QueryInteger(
         load_default=1, validate=validate.Range(min=1, max=10_000_000), metadata={"description": "Page number, from 1."}
     )
-    per_page = fields.Integer(
+    per_page = QueryInteger(
         load_default=DEFAULT_PER_PAGE,
         validate=validate.Range(min=1, max=MAX_PER_PAGE),
         metadata={"description": f"Items per page, 1 to {MAX_PER_PAGE}."},

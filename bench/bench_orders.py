@@ -490,6 +490,8 @@ class Server:
         self.log_path = workdir / "gunicorn.log"
         self.cmd = [
             str(VENV_BIN / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
             "--no-control-socket",
             "-w",
             str(args.workers),
@@ -1317,7 +1319,7 @@ def parse_args(argv=None):
     p.add_argument("--scenarios", default="hot,spread,multi", help="comma-separated: " + ",".join(SCENARIOS))
     p.add_argument("--workers", type=int, default=4, help="gunicorn workers (2 per vCPU here; see bench/README.md)")
     p.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker")
-    p.add_argument("--worker-class", default="gthread")
+    p.add_argument("--worker-class", default="app.server.ProblemWorker", help="gunicorn.conf.py's: gthread")
     p.add_argument("--control-rounds", type=int, default=10)
     p.add_argument("--control-stock", type=int, default=10)
     p.add_argument("--control-clients", type=int, default=8)

@@ -92,8 +92,8 @@ def free_port() -> int:
 
 
 def start_server(target: str, port: int, env: dict, workers: int, log: Path) -> subprocess.Popen:
-    cmd = [GUNICORN, target, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-           "--worker-class", "gthread", "--threads", "1", "--keep-alive", "5", "--backlog", "256",
+    cmd = [GUNICORN, "-c", "gunicorn.conf.py", target, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+           "--threads", "1", "--keep-alive", "5", "--backlog", "256",
            "--no-control-socket", "--log-level", "warning"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
                             start_new_session=True)  # fmt: skip
@@ -344,7 +344,7 @@ def main() -> None:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (results_dir / f"catalogue-{stamp}.json").write_text(json.dumps(all_results, indent=1))
     setup = (f"wrk 1 thread, {args.connections} connections, {args.duration:g} s per run after a {args.warmup:g} s warm-up; "
-             f"gunicorn --workers {args.workers} --worker-class gthread --threads 1 --keep-alive 5 for both; "
+             f"gunicorn -c gunicorn.conf.py (gthread) --workers {args.workers} --threads 1 --keep-alive 5 for both; "
              f"{args.reps} repetitions alternating app and ceiling, medians; {os.cpu_count()} CPUs shared by "
              f"wrk, gunicorn and MariaDB and shared with other work: load average {load_before[0]:.1f} at the start, "
              f"{os.getloadavg()[0]:.1f} at the end.")  # fmt: skip

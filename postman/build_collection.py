@@ -1444,6 +1444,9 @@ def books_folder() -> dict:
         ("a negative min_price", "min_price=-1", "min_price"),
         ("min_price above max_price", "min_price=20&max_price=10", "max_price"),
         ("in_stock=maybe", "in_stock=maybe", "in_stock"),
+        ("min_price past any number (1e999999999)", "min_price=1e999999999", "min_price"),
+        ("page in Arabic-Indic digits", "page=%D9%A1%D9%A2", "page"),
+        ("a control character in q", "q=dune%1B", "q"),
     ):
         add(request(f"Bad parameter: {name} → 400", "GET", f"/books?{query}", tests=problem(400, field)))
     add(

@@ -56,7 +56,7 @@ $BIN/flask --app run seed </dev/null
 
 PORT=$($BIN/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 BASE_URL="http://127.0.0.1:$PORT"
-$BIN/gunicorn --workers 2 --bind "127.0.0.1:$PORT" --no-control-socket --graceful-timeout 5 \
+$BIN/gunicorn -c gunicorn.conf.py --workers 2 --bind "127.0.0.1:$PORT" --no-control-socket --graceful-timeout 5 \
     --access-logfile - run:app >"$WORKDIR/server.log" 2>&1 &
 SERVER_PID=$!
 

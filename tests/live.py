@@ -82,6 +82,8 @@ class LiveServer:
         }
         self.args = [
             str(VENV_BIN / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
             "-w",
             str(workers),
             "--threads",

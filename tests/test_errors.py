@@ -450,3 +450,58 @@ def test_a_query_the_database_refuses_is_500_not_503(app, client, admin_headers,
     body = assert_problem(client.get("/accounts", headers=admin_headers), 500)
     assert body["request_id"]
     assert "no_such_column" not in json.dumps(body)
+
+
+# --- one title for every 400, and a detail a person can read --------------------------------------
+
+VALIDATION_400S = {
+    "body-fields": ("POST", "/register", {"json": {"name": "", "email": "nope"}}),
+    "malformed-json": ("POST", "/login", {"data": '{"username": ', "content_type": "application/json"}),
+    "not-utf8": ("POST", "/login", {"data": b'{"username": "\xff"}', "content_type": "application/json"}),
+    "no-body": ("PATCH", "/me", {}),
+    "bad-number": ("POST", "/login", {"data": '{"username": NaN}', "content_type": "application/json"}),
+    "query": ("GET", "/books?page=0", {}),
+    "query-cross-field": ("GET", "/books?min_price=5&max_price=1", {}),
+    "service-field-error": ("GET", "/books?cursor=AAAAAAAA", {}),
+    "service-bad-request": ("POST", "/orders", {"json": {}}),
+}
+
+
+@pytest.mark.parametrize("method, path, kwargs", VALIDATION_400S.values(), ids=VALIDATION_400S.keys())
+def test_every_400_has_the_validation_title_and_a_sentence_for_detail(client, customer_headers, method, path, kwargs):
+    response = client.open(path, method=method, headers=customer_headers, **kwargs)
+
+    body = assert_problem(response, 400)
+    assert (body["type"], body["title"]) == ("/problems/validation-error", "Validation failed")
+    assert body["detail"].endswith(".") and body["detail"][:1].isalnum()
+    assert "invalid fields:" not in body["detail"] and "_schema" not in body["detail"]
+
+
+def test_one_bad_field_is_named_with_its_reason(client):
+    body = assert_problem(client.get("/books?min_price=-1"), 400, "min_price")
+
+    assert body["detail"] == "min_price is not valid: must be 0 or more."
+    assert body["errors"] == {"min_price": ["Must be 0 or more."]}
+
+
+def test_several_bad_fields_are_listed_in_one_sentence(client):
+    response = client.post("/register", json={"name": "", "email": "nope", "password": "short"})
+
+    body = assert_problem(response, 400, "email", "name", "password", "username")
+    assert body["detail"] == (
+        "4 fields are not valid: email, name, password and username. `errors` gives the reason for each."
+    )
+
+
+def test_a_missing_field_reads_as_required(client, admin_headers):
+    body = assert_problem(client.post("/books/1/restock", json={}, headers=admin_headers), 400, "quantity")
+
+    assert body["detail"] == "quantity is required."
+
+
+def test_a_body_that_is_not_json_says_so(client):
+    response = client.post("/login", data="{", content_type="application/json")
+
+    body = assert_problem(response, 400)
+    assert body["detail"] == "The body is not valid JSON."
+    assert body["errors"] == {"_schema": ["The body is not valid JSON."]}

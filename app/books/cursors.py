@@ -55,8 +55,11 @@ def _decode_value(key: str, value):
 
 
 def encode_cursor(sort: str, value, book_id: int, position: int, signature: str) -> str:
+    # UTF-8, not \u escapes: a cursor after a title of 255 emoji stays within the cursor maxLength.
     payload = json.dumps(
-        [sort, _encode_value(sort.lstrip("-"), value), book_id, position, signature], separators=(",", ":")
+        [sort, _encode_value(sort.lstrip("-"), value), book_id, position, signature],
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     raw = payload.encode()
     mac = hmac.new(_key(), raw, hashlib.sha256).digest()[:MAC_BYTES]

@@ -8,9 +8,15 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.books.models import AUTHOR_MAX, DESCRIPTION_MAX, GENRE_MAX, MAX_STOCK, TITLE_MAX
 from app.clock import utc_iso, utctoday
-from app.fields import Money, NonBlank, QuerySchema, StrictInteger, StrictSchema, Text, UTCDateTime
+from app.fields import Money, NonBlank, QueryInteger, QuerySchema, StrictInteger, StrictSchema, Text, UTCDateTime
 from app.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 
+# Query text limits: with them every documented /books query fits gunicorn's request line
+# (gunicorn.conf.py works the sum out; tests/test_input_limits.py checks it from the OpenAPI document).
+Q_MAX = 200
+AUTHOR_QUERY_MAX = 100
+CURSOR_MAX = 2048
+CURSOR_RE = re.compile(r"^[A-Za-z0-9_-]+$")  # URL-safe base64: no character needs percent-encoding
 SORT_KEYS = ("title", "author", "price", "created_at", "popularity")
 SORTS = SORT_KEYS + tuple("-" + key for key in SORT_KEYS)
 MIN_YEAR = 1000
@@ -137,8 +143,8 @@ def book_document(row) -> dict:
 
 class BookPageSchema(ma.Schema):
     items = fields.List(fields.Nested(BookSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
+    page = QueryInteger()
+    per_page = QueryInteger()
     total = fields.Integer(metadata={"description": "Matching books (may lag writes by a few seconds)."})
     pages = fields.Integer()
     next_cursor = fields.String(
@@ -155,7 +161,7 @@ class BookWriteSchema(StrictSchema):
     price = Money(required=True)
     stock = StockCount(metadata={"description": "Copies available (POST: 0 when omitted; PUT: kept when omitted)."})
     genre = Text(allow_none=True, validate=validate.Length(min=1, max=GENRE_MAX))
-    description = Text(allow_none=True, validate=validate.Length(min=1, max=DESCRIPTION_MAX))
+    description = Text(allow_none=True, multiline=True, validate=validate.Length(min=1, max=DESCRIPTION_MAX))
     isbn = Isbn(allow_none=True, metadata={"description": "ISBN-10 or ISBN-13; hyphens allowed; stored as ISBN-13."})
     published_year = PublishedYear(allow_none=True)
 
@@ -183,10 +189,10 @@ class QueryMoney(Money):
 
 class BookListArgs(QuerySchema):
     q = Text(
-        validate=validate.Length(max=200),
+        validate=validate.Length(max=Q_MAX),
         metadata={"description": "Words that must all appear in the title, author, description or ISBN."},
     )
-    author = Text(validate=validate.Length(max=AUTHOR_MAX), metadata={"description": "Substring of the author."})
+    author = Text(validate=validate.Length(max=AUTHOR_QUERY_MAX), metadata={"description": "Substring of the author."})
     genre = Text(validate=validate.Length(max=GENRE_MAX), metadata={"description": "Exact genre (any case)."})
     min_price = QueryMoney()
     max_price = QueryMoney()
@@ -196,16 +202,17 @@ class BookListArgs(QuerySchema):
         validate=validate.OneOf(SORTS),
         metadata={"description": "A key, `-key` for descending; ties are broken by id. `popularity` is units sold."},
     )
-    page = fields.Integer(
-        validate=validate.Range(min=1, max=10_000_000), metadata={"description": "From 1 (default 1)."}
-    )
-    per_page = fields.Integer(
+    page = QueryInteger(validate=validate.Range(min=1, max=10_000_000), metadata={"description": "From 1 (default 1)."})
+    per_page = QueryInteger(
         load_default=DEFAULT_PER_PAGE,
         validate=validate.Range(min=1, max=MAX_PER_PAGE),
         metadata={"description": f"Items per page, 1 to {MAX_PER_PAGE}."},
     )
     cursor = Text(
-        validate=validate.Length(min=1, max=2048),
+        validate=[
+            validate.Length(min=1, max=CURSOR_MAX),
+            validate.Regexp(CURSOR_RE, error="Not a valid cursor (use next_cursor of the previous page)."),
+        ],
         metadata={"description": "`next_cursor` of the previous page (instead of `page`)."},
     )
 

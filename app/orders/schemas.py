@@ -1,7 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from app.cart.schemas import BOOK_ID, MAX_LINE_QUANTITY
-from app.fields import QuerySchema, StrictInteger, StrictSchema, Text, UTCDateTime
+from app.fields import QueryInteger, QuerySchema, StrictInteger, StrictSchema, Text, UTCDateTime
 from app.orders.models import STATUSES
 from app.pagination import PageArgs
 
@@ -19,7 +19,7 @@ class OrderCreateSchema(StrictSchema):
         validate=validate.Length(min=1, max=MAX_ORDER_LINES),
         metadata={"description": "Lines to order; without it the cart is ordered and emptied."},
     )
-    shipping_address = Text(allow_none=True, validate=validate.Length(max=500))
+    shipping_address = Text(allow_none=True, multiline=True, validate=validate.Length(max=500))
     customer_id = StrictInteger(
         validate=BOOK_ID, metadata={"description": "Admins only: the customer the order is placed for."}
     )
@@ -36,7 +36,7 @@ class OrderCreateSchema(StrictSchema):
 class PurchaseSchema(StrictSchema):
     book_id = StrictInteger(required=True, validate=BOOK_ID)
     quantity = StrictInteger(load_default=1, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
-    shipping_address = Text(allow_none=True, validate=validate.Length(max=500))
+    shipping_address = Text(allow_none=True, multiline=True, validate=validate.Length(max=500))
 
 
 class StatusChangeSchema(StrictSchema):
@@ -84,7 +84,7 @@ class ShortageSchema(Schema):
 
 class OrderListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    customer_id = fields.Integer(validate=BOOK_ID, metadata={"description": "Admins only."})
+    customer_id = QueryInteger(validate=BOOK_ID, metadata={"description": "Admins only."})
     from_ = fields.Date(data_key="from", metadata={"description": "Placed on or after this UTC date."})
     to = fields.Date(metadata={"description": "Placed on or before this UTC date."})
 

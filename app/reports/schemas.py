@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from app.clock import utctoday
-from app.fields import QuerySchema
+from app.fields import QueryInteger, QuerySchema
 from app.reports.periods import DAY, PERIODS
 
 FORMATS = ("json", "csv", "png")
@@ -80,7 +80,7 @@ class SalesArgs(RangeArgs):
 
 
 class PopularArgs(RangeArgs):
-    limit = fields.Integer(
+    limit = QueryInteger(
         load_default=DEFAULT_LIMIT,
         validate=validate.Range(min=1, max=MAX_LIMIT),
         metadata={"description": f"How many books, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."},
@@ -88,7 +88,7 @@ class PopularArgs(RangeArgs):
 
 
 class InventoryArgs(FormatArgs):
-    low_stock_threshold = fields.Integer(
+    low_stock_threshold = QueryInteger(
         load_default=DEFAULT_THRESHOLD,
         validate=validate.Range(min=1, max=MAX_THRESHOLD),
         metadata={
@@ -96,7 +96,7 @@ class InventoryArgs(FormatArgs):
             f"(default {DEFAULT_THRESHOLD})."
         },
     )
-    limit = fields.Integer(
+    limit = QueryInteger(
         load_default=DEFAULT_LIST,
         validate=validate.Range(min=1, max=MAX_LIST),
         metadata={
@@ -163,8 +163,8 @@ class StockItemSchema(Schema):
 
 
 class InventoryReportSchema(Schema):
-    low_stock_threshold = fields.Integer()
-    limit = fields.Integer(metadata={"description": "The most items each list holds."})
+    low_stock_threshold = QueryInteger()
+    limit = QueryInteger(metadata={"description": "The most items each list holds."})
     titles = fields.Integer(metadata={"description": "Titles in the catalogue (retired books are left out)."})
     total_units = fields.Integer(metadata={"description": "Copies in stock over all titles."})
     inventory_value = fields.Decimal(

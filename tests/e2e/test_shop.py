@@ -193,7 +193,7 @@ def test_errors_are_shown_in_words_next_to_their_fields(site, browser):
 
     alert = visible(d, "#register-alert")
     assert "Validation failed" in alert.text
-    assert "invalid fields" in alert.text
+    assert "fields are not valid" in alert.text
     assert find(d, "#register-email-error").text == "Not a valid email address."
     assert find(d, "#register-email").get_attribute("aria-invalid") == "true"
     assert find(d, "#register-password-error").is_displayed()
@@ -220,7 +220,7 @@ def test_errors_are_shown_in_words_next_to_their_fields(site, browser):
     d.get(site.url("/?min_price=-3&max_price=abc"))
     visible(d, "#search-alert")
     assert find(d, "#search-min_price-error").text == "Must be 0 or more."
-    assert find(d, "#search-max_price-error").text == "Not a valid number."
+    assert find(d, "#search-max_price-error").text == "Must be an amount written like 12.50."
     assert find(d, "#search-max_price").get_attribute("value") == "abc"  # what was asked stays in view
     screenshot(d, "search-errors")
 
