@@ -142,9 +142,10 @@ def _limit_only_decorated_routes(app: Flask, limiter) -> None:
         app.config.get("RATELIMIT_META"),
         app.config.get("RATELIMIT_IN_MEMORY_FALLBACK"),
     )
-    if any(elsewhere):
+    hooks = app.before_request_funcs.get(None, [])
+    if any(elsewhere) or limiter._check_request_limit not in hooks:  # not there: RATELIMIT_ENABLED=false
         return
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    hooks.remove(limiter._check_request_limit)
 
 
 ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")

@@ -427,7 +427,8 @@ def test_refresh_gives_a_working_access_token(client, make, customer):
 
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"access_token", "token_type", "expires_in"}
+    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    assert body["refresh_token"] != issued["refresh_token"]
     assert response.headers["Cache-Control"] == "no-store"
     assert body["token_type"] == "Bearer"
     me = client.get("/me", headers=bearer(body["access_token"]))
