@@ -73,8 +73,12 @@ def password_weakness(password: str) -> str | None:
 # --- Flask-JWT-Extended: every failure is a 401 problem ---------------------------------------
 
 
+# On every 401 about a token: RFC 6750 asks the client for a bearer token.
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="bookstore"'}
+
+
 def _unauthorized(detail: str):
-    return problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="bookstore"'})
+    return problem(401, detail, headers=BEARER_CHALLENGE)
 
 
 @jwt.unauthorized_loader

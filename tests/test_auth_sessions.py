@@ -43,6 +43,7 @@ def test_a_refresh_token_used_twice_ends_its_whole_session(client, make, custome
 
     body = assert_problem(reuse, 401)
     assert "used already" in body["detail"]
+    assert reuse.headers["WWW-Authenticate"].startswith("Bearer")
     assert not _works(client, issued["access_token"])
     assert not _works(client, rotated["access_token"])
     assert_problem(_refresh(client, rotated["refresh_token"]), 401)

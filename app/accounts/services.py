@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Account, RevokedToken
-from app.auth import ROLE_ADMIN, ROLE_CUSTOMER, Principal, check_password, hash_password, password_weakness
+from app.auth import (
+    BEARER_CHALLENGE,
+    ROLE_ADMIN,
+    ROLE_CUSTOMER,
+    Principal,
+    check_password,
+    hash_password,
+    password_weakness,
+)
 from app.customers import services as customer_services
 from app.customers.models import Customer
 from app.errors import Conflict, Forbidden, NotFound, Unauthorized, field_error
@@ -37,19 +45,15 @@ def require_good_password(password: str, field: str = "password") -> None:
         raise field_error(field, weakness)
 
 
-def _taken_username(username: str) -> dict:
-    return {"username": ["Already taken."]} if _username_taken(username) else {}
-
-
-def _conflict(errors: dict) -> Conflict:
-    return Conflict(f"Already in use: {', '.join(sorted(errors))}.", errors=errors)
+def _username_conflict(username: str) -> Conflict:
+    return Conflict(f"The username {username!r} is taken.", errors={"username": ["Already taken."]})
 
 
 def new_account(username: str, password: str, role: str = ROLE_CUSTOMER, customer: Customer | None = None):
     require_good_password(password)
     username = username.lower()
     if _username_taken(username):
-        raise Conflict(f"The username {username!r} is taken.", errors={"username": ["Already taken."]})
+        raise _username_conflict(username)
     account = Account(username=username, password_hash=hash_password(password), role=role, is_active=True)
     account.customer = customer
     db.session.add(account)
@@ -59,13 +63,15 @@ def new_account(username: str, password: str, role: str = ROLE_CUSTOMER, custome
 def new_customer_with_account(data: dict, role: str = ROLE_CUSTOMER) -> tuple[Customer, Account]:
     """Add (not commit) a customer and its account; a 409 names every field that is taken."""
     require_good_password(data["password"])
-    errors = _taken_username(data["username"].lower())
+    username = data["username"].lower()
+    taken = [_username_conflict(username)] if _username_taken(username) else []
     try:
         customer = customer_services.new_customer(data)
     except Conflict as err:
-        raise _conflict({**(err.errors or {}), **errors}) from None
-    if errors:
-        raise _conflict(errors)
+        taken.insert(0, err)
+    if taken:
+        errors = {field: messages for err in taken for field, messages in (err.errors or {}).items()}
+        raise Conflict(" ".join(err.detail for err in taken), errors=errors)
     return customer, new_account(data["username"], data["password"], role=role, customer=customer)
 
 
@@ -158,7 +164,8 @@ def refresh(account: Principal, claims: dict) -> dict:
         db.session.rollback()
         if sid:
             _revoke({sid: utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]})
-        raise Unauthorized("This refresh token was used already; its login session has ended.") from None
+        detail = "This refresh token was used already; its login session has ended."
+        raise Unauthorized(detail, headers=dict(BEARER_CHALLENGE)) from None
     pair = _token_pair(account, {"sid": sid, "role": account.role, "ver": account.token_version})
     db.session.commit()
     return pair
@@ -282,7 +289,7 @@ def update_account(actor: Principal, account: Account, data: dict, current_sid: 
     if "username" in data:
         username = data["username"].lower()
         if username != account.username and _username_taken(username, exclude_id=account.id):
-            raise Conflict(f"The username {username!r} is taken.", errors={"username": ["Already taken."]})
+            raise _username_conflict(username)
         account.username = username
     if "password" in data:
         account.password_hash = hash_password(data["password"])
