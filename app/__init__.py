@@ -130,8 +130,8 @@ def register_extensions(app: Flask) -> None:
 def _limit_only_decorated_routes(app: Flask, limiter) -> None:
     """Flask-Limiter's before-request hook applies the limits that are not on a route's decorator:
     default, application-wide, meta and blueprint limits, and the in-memory fallback ones while the
-    storage is down. This app has none of those: only login and register are limited, and their
-    decorators check those limits themselves when the views run. The hook had nothing to find on
+    storage is down. This app has none of those: only login, sign-up and profile changes are limited,
+    and their decorators check those limits themselves when the views run. The hook had nothing to find on
     every other request and cost ~6% of an order's CPU (bench/README.md), so it is taken out,
     unless any such limit is configured."""
     manager = limiter.limit_manager

@@ -18,6 +18,7 @@ MAX_RATIO = 1.3
 def costly_bcrypt(app, monkeypatch):
     monkeypatch.setitem(app.config, "BCRYPT_ROUNDS", ROUNDS)
     monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "100000 per minute")
+    monkeypatch.setitem(app.config, "LOGIN_ADDRESS_RATE_LIMIT", "100000 per minute")
 
 
 @pytest.mark.owasp("API2")

@@ -1,8 +1,8 @@
 """The rate limits of sign-up, login and the routes that tell whether an email or username is taken.
 
 Each is a Flask-Limiter decorator whose key names what is counted: the client address for
-sign-ups, the client address and the *account* for logins, the calling account for profile
-changes. Every attempt spends one unit, failing or not; a spent bucket answers 429 with
+sign-ups, the client address and the *account* for logins (and the address alone for all its
+login attempts), the calling account for profile changes. Every attempt spends one unit, failing or not; a spent bucket answers 429 with
 Retry-After (app/errors.py).
 """
 
@@ -21,8 +21,9 @@ def _register_key() -> str:
 
 def _login_key() -> str:
     """The client address and the account the typed name designates, however it is spelled
-    (case, accents, full-width letters, the email instead of the username); names that match no
-    account share one bucket per address."""
+    (case, accents, full-width letters, the email instead of the username). A name of no account
+    has a bucket of its own, as an account would: a bucket that only such names shared would,
+    once spent, tell them from the names of real accounts (429 for one, 401 for the other)."""
     try:
         body = request.get_json(silent=True)
     except Exception:  # 413, nesting too deep: the view answers those.
@@ -35,7 +36,15 @@ def _login_key() -> str:
     except SQLAlchemyError:  # the database is down: the view answers 503
         db.session.rollback()
         account = None
-    return f"login:{request.remote_addr}:" + (f"account-{account.id}" if account is not None else "no-account")
+    if account is not None:
+        return f"login:{request.remote_addr}:account-{account.id}"
+    name = services.login_name(typed[: services.MAX_LOGIN_NAME + 1]) if isinstance(typed, str) else ""
+    # ASCII escapes: a lone surrogate or a NUL must not fail the storage (Redis encodes keys).
+    return f"login:{request.remote_addr}:name-" + name.encode("unicode_escape").decode("ascii")
+
+
+def _login_address_key() -> str:
+    return f"login-address:{request.remote_addr}"
 
 
 def _profile_key() -> str:
@@ -51,6 +60,7 @@ register_limit = limiter.shared_limit(
 )
 
 login_limit = limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_login_key)
+login_address_limit = limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], key_func=_login_address_key)
 
 # Below @requires on PATCH /me, PUT/PATCH /accounts/{id} and PUT/PATCH /customers/{id}: a 409 or
 # 200 there tells whether an email or username is taken. Admins are exempt: they can list every

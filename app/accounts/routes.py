@@ -3,7 +3,7 @@
 from flask_jwt_extended import current_user, get_jwt
 
 from app.accounts import services
-from app.accounts.limits import login_limit, profile_limit, register_limit
+from app.accounts.limits import login_address_limit, login_limit, profile_limit, register_limit
 from app.accounts.schemas import (
     AccountCreateSchema,
     AccountDetailSchema,
@@ -40,6 +40,7 @@ def register(data):
 
 @auth_blp.post("/login")
 @public
+@login_address_limit
 @login_limit
 @auth_blp.arguments(LoginSchema)
 @auth_blp.response(200, TokenSchema)
