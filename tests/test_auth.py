@@ -669,7 +669,7 @@ def test_change_password_needs_a_token(client):
 # --- on a real server: several processes share revocations and (with Redis) the login limit ------
 
 needs_mariadb = pytest.mark.skipif(mysql_test_url() is None, reason="needs TEST_DATABASE_URL on MySQL/MariaDB")
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = "redis://127.0.0.1:6379/3"
 
 
 @pytest.fixture(scope="module")
