@@ -1,8 +1,11 @@
 """Refresh tokens rotate; one used twice ends its login session; deactivation ends every session."""
 
+import jwt as pyjwt
 import pytest
 import requests
+import sqlalchemy as sa
 
+from app.extensions import db
 from tests.conftest import PASSWORD, assert_problem, bearer, login, together
 from tests.live import LiveDatabase, LiveServer, mysql_test_url
 
@@ -138,3 +141,48 @@ def test_concurrent_uses_of_one_refresh_token_have_one_legal_outcome(live_server
         me = requests.get(live_server.url("/me"), headers=bearer(tokens["access_token"]), timeout=10)
         again = requests.post(live_server.url("/token/refresh"), headers=bearer(tokens["refresh_token"]), timeout=10)
         assert (me.status_code, again.status_code) == (401, 401)
+
+
+@pytest.fixture
+def committing(app):
+    """For this test the app uses the real engine, so each thread gets its own connection and
+    transaction, as in a server; what the test commits is deleted afterwards."""
+    engines = db.engines
+    isolated = engines[None]
+    db.session.remove()
+    engines[None] = isolated.engine
+    made = []
+    try:
+        yield made
+    finally:
+        db.session.remove()
+        with isolated.engine.begin() as conn:
+            for account_id, customer_id, revoked in made:
+                for jti in revoked:
+                    conn.execute(sa.text("DELETE FROM revoked_tokens WHERE jti = :jti"), {"jti": jti})
+                conn.execute(sa.text("DELETE FROM accounts WHERE id = :id"), {"id": account_id})
+                conn.execute(sa.text("DELETE FROM customers WHERE id = :id"), {"id": customer_id})
+        engines[None] = isolated
+
+
+@pytest.mark.mysql_only
+@needs_mariadb
+def test_concurrent_uses_of_one_refresh_token_in_process(committing, app, client, make):
+    account = make.customer()
+    issued = make.login(account)
+    claims = pyjwt.decode(issued["refresh_token"], options={"verify_signature": False})
+    committing.append((account.id, account.customer_id, (claims["sid"], claims["jti"])))
+
+    def use(_):
+        with app.test_client() as own:
+            response = own.post("/token/refresh", headers=bearer(issued["refresh_token"]))
+            return response.status_code, response.get_json()
+
+    outcomes = together(6, use)
+
+    statuses = sorted(status for status, _ in outcomes)
+    assert statuses.count(200) <= 1 and set(statuses) <= {200, 401}, statuses
+    db.session.remove()  # this thread's requests share one session: end its snapshot, as a request's teardown does
+    for tokens in [issued] + [body for status, body in outcomes if status == 200]:
+        assert not _works(client, tokens["access_token"])
+        assert_problem(_refresh(client, tokens["refresh_token"]), 401)
