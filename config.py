@@ -115,7 +115,11 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or "10 per minute"
+    # Every login attempt of a client address, whatever the name: bounds the bcrypt work one address causes.
+    LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT") or "60 per minute"
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT") or "30 per hour"
+    # Changes of a profile that answer whether an email or username is taken, per calling account.
+    PROFILE_RATE_LIMIT = os.environ.get("PROFILE_RATE_LIMIT") or "30 per hour"
 
     # Comma-separated list of origins allowed to call the API from a browser.
     CORS_ORIGINS = [o.strip() for o in (os.environ.get("CORS_ORIGINS") or "").split(",") if o.strip()]

@@ -133,8 +133,8 @@ def register_extensions(app: Flask) -> None:
 def _limit_only_decorated_routes(app: Flask, limiter) -> None:
     """Flask-Limiter's before-request hook applies the limits that are not on a route's decorator:
     default, application-wide, meta and blueprint limits, and the in-memory fallback ones while the
-    storage is down. This app has none of those: only login and register are limited, and their
-    decorators check those limits themselves when the views run. The hook had nothing to find on
+    storage is down. This app has none of those: only login, sign-up and profile changes are limited,
+    and their decorators check those limits themselves when the views run. The hook had nothing to find on
     every other request and cost ~6% of an order's CPU (bench/README.md), so it is taken out,
     unless any such limit is configured."""
     manager = limiter.limit_manager
@@ -145,9 +145,10 @@ def _limit_only_decorated_routes(app: Flask, limiter) -> None:
         app.config.get("RATELIMIT_META"),
         app.config.get("RATELIMIT_IN_MEMORY_FALLBACK"),
     )
-    if any(elsewhere):
+    hooks = app.before_request_funcs.get(None, [])
+    if any(elsewhere) or limiter._check_request_limit not in hooks:  # not there: RATELIMIT_ENABLED=false
         return
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    hooks.remove(limiter._check_request_limit)
 
 
 ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")

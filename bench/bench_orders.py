@@ -478,6 +478,7 @@ def app_env(args) -> dict:
         JWT_ACCESS_MINUTES="120",
         BCRYPT_ROUNDS="4",
         LOGIN_RATE_LIMIT="100000 per minute",
+        LOGIN_ADDRESS_RATE_LIMIT="100000 per minute",
         REGISTER_RATE_LIMIT="100000 per hour",
         LOG_LEVEL="WARNING",
         REDIS_URL="",

@@ -605,22 +605,18 @@ def auth_folder() -> dict:
         ),
     )
     refresh = request(
-        "Refresh the access token",
+        "Refresh: a new access token and a new refresh token",
         "POST",
         "/token/refresh",
         token="newRefreshToken",
         tests=status(200)
         + "\n"
         + test(
-            "a new access token (and no new refresh token)",
-            """
-            const body = pm.response.json();
-            pm.expect(body.token_type).to.eql("Bearer");
-            pm.expect(body.access_token.split(".")).to.have.lengthOf(3);
-            pm.expect(body).to.not.have.property("refresh_token");
-            pm.collectionVariables.set("newToken", body.access_token);
-            """,
-        ),
+            "the refresh token rotates",
+            'pm.expect(pm.response.json().refresh_token).to.not.eql(pm.collectionVariables.get("newRefreshToken"));',
+        )
+        + "\n"
+        + store_tokens("new"),
     )
     refresh_with_access = request(
         "Refresh — an access token is refused → 401",
@@ -814,6 +810,41 @@ def auth_folder() -> dict:
         token="newRefreshToken",
         tests=unauthorized(),
     )
+    login_reuse = request(
+        "Login again, for the refresh reuse check",
+        "POST",
+        "/login",
+        json_body={"username": "{{newUsername}}", "password": "{{newPassword2}}"},
+        tests=status(200) + "\n" + store_tokens("reuse"),
+    )
+    rotate = request(
+        "Refresh once: the refresh token sent is used up",
+        "POST",
+        "/token/refresh",
+        token="reuseRefreshToken",
+        tests=status(200) + "\n" + store_tokens("rotated"),
+    )
+    reuse = request(
+        "Refresh token used twice → 401, and its login session ends",
+        "POST",
+        "/token/refresh",
+        token="reuseRefreshToken",
+        tests=unauthorized(),
+    )
+    rotated_after_reuse = request(
+        "The session's newest refresh token after the reuse → 401",
+        "POST",
+        "/token/refresh",
+        token="rotatedRefreshToken",
+        tests=unauthorized(),
+    )
+    access_after_reuse = request(
+        "The session's newest access token after the reuse → 401",
+        "GET",
+        "/me",
+        token="rotatedToken",
+        tests=unauthorized(),
+    )
     other_session = request(
         "Logout leaves the other login session alone",
         "GET",
@@ -880,6 +911,11 @@ def auth_folder() -> dict:
             me_after_logout,
             refresh_after_logout,
             other_session,
+            login_reuse,
+            rotate,
+            reuse,
+            rotated_after_reuse,
+            access_after_reuse,
         ],
     )
 

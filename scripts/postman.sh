@@ -48,7 +48,8 @@ SECRET_KEY=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(48))')
 JWT_SECRET_KEY=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(48))')
 export SECRET_KEY JWT_SECRET_KEY
 export REDIS_URL="" CORS_ORIGINS="" TRUSTED_PROXIES=0 RATELIMIT_ENABLED=true
-export LOGIN_RATE_LIMIT="10 per minute" REGISTER_RATE_LIMIT="30 per hour"
+export LOGIN_RATE_LIMIT="10 per minute" LOGIN_ADDRESS_RATE_LIMIT="60 per minute" REGISTER_RATE_LIMIT="30 per hour"
+export PROFILE_RATE_LIMIT="30 per hour"
 
 echo "postman: database $DATABASE_URL"
 $BIN/flask --app run db upgrade >"$WORKDIR/migrate.log" 2>&1 || { cat "$WORKDIR/migrate.log" >&2; exit 1; }

@@ -76,6 +76,7 @@ class LiveServer:
             "JWT_SECRET_KEY": "live-test-jwt-secret-key-" + "j" * 32,
             "BCRYPT_ROUNDS": "4",
             "LOGIN_RATE_LIMIT": "100000 per minute",
+            "LOGIN_ADDRESS_RATE_LIMIT": "100000 per minute",
             "REGISTER_RATE_LIMIT": "100000 per minute",
             "LOG_LEVEL": "WARNING",
             **(extra_env or {}),

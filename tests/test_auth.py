@@ -427,7 +427,8 @@ def test_refresh_gives_a_working_access_token(client, make, customer):
 
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"access_token", "token_type", "expires_in"}
+    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    assert body["refresh_token"] != issued["refresh_token"]
     assert response.headers["Cache-Control"] == "no-store"
     assert body["token_type"] == "Bearer"
     me = client.get("/me", headers=bearer(body["access_token"]))
@@ -668,7 +669,7 @@ def test_change_password_needs_a_token(client):
 # --- on a real server: several processes share revocations and (with Redis) the login limit ------
 
 needs_mariadb = pytest.mark.skipif(mysql_test_url() is None, reason="needs TEST_DATABASE_URL on MySQL/MariaDB")
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = "redis://127.0.0.1:6379/3"
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,10 @@
 """HTTP for sign-up, sessions, the caller's own profile and admin account management."""
 
-from flask import current_app, request
 from flask_jwt_extended import current_user, get_jwt
 
 from app.accounts import services
+from app.accounts.limits import login_address_limit, login_limit, profile_limit, register_limit
 from app.accounts.schemas import (
-    AccessTokenSchema,
     AccountCreateSchema,
     AccountDetailSchema,
     AccountSchema,
@@ -20,32 +19,10 @@ from app.accounts.schemas import (
 )
 from app.api import Blueprint
 from app.auth import ADMIN, AUTHENTICATED, REFRESH, current_account, public, requires
-from app.extensions import limiter
 from app.pagination import LINK_HEADER, PageArgs, page_schema
 
 auth_blp = Blueprint("auth", __name__, description="Sign-up, login, tokens and the caller's own profile.")
 accounts_blp = Blueprint("accounts", __name__, url_prefix="/accounts", description="Login accounts.")
-
-
-def _login_key() -> str:
-    try:
-        body = request.get_json(silent=True)
-    except Exception:  # 413, nesting too deep: the view answers those.
-        # A key function that raises makes Flask-Limiter drop its storage for an empty
-        # in-memory one (every login count reset, Redis abandoned), so it must not raise.
-        body = None
-    username = body.get("username") if isinstance(body, dict) else None
-    name = username.strip().lower()[:254] if isinstance(username, str) else ""
-    return f"login:{request.remote_addr}:{name}"
-
-
-def _register_key() -> str:
-    return f"register:{request.remote_addr}"
-
-
-register_limit = limiter.shared_limit(
-    lambda: current_app.config["REGISTER_RATE_LIMIT"], scope="register", key_func=_register_key
-)
 
 
 @auth_blp.post("/register")
@@ -63,7 +40,8 @@ def register(data):
 
 @auth_blp.post("/login")
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_login_key)
+@login_address_limit
+@login_limit
 @auth_blp.arguments(LoginSchema)
 @auth_blp.response(200, TokenSchema)
 @auth_blp.alt_response(401, response="UNAUTHORIZED")
@@ -77,9 +55,13 @@ def login(data):
 
 @auth_blp.post("/token/refresh")
 @requires(REFRESH)
-@auth_blp.response(200, AccessTokenSchema)
+@auth_blp.response(200, TokenSchema)
 def refresh():
-    """Get a new access token with a refresh token"""
+    """Trade a refresh token for a new access token and a new refresh token
+
+    The refresh token sent is used up: sending it again ends its whole login session (every
+    access and refresh token of it is refused from then on), as a stolen copy may be in use.
+    """
     return services.refresh(current_user, get_jwt())
 
 
@@ -107,10 +89,12 @@ def me():
 
 @auth_blp.patch("/me")
 @requires(AUTHENTICATED)
+@profile_limit
 @auth_blp.arguments(MeUpdateSchema)
 @auth_blp.response(200, MeSchema)
 @auth_blp.alt_response(403, response="FORBIDDEN")
 @auth_blp.alt_response(409, response="CONFLICT")
+@auth_blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def update_me(data):
     """Update the caller's name, email or phone"""
     account = services.update_me(current_account(), data)
@@ -164,11 +148,13 @@ def _update(account_id: int, data: dict):
 
 @accounts_blp.put("/<int:account_id>")
 @requires(AUTHENTICATED)
+@profile_limit
 @accounts_blp.arguments(AccountUpdateSchema)
 @accounts_blp.response(200, AccountDetailSchema)
 @accounts_blp.alt_response(403, response="FORBIDDEN")
 @accounts_blp.alt_response(404, response="NOT_FOUND")
 @accounts_blp.alt_response(409, response="CONFLICT")
+@accounts_blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def replace_account(data, account_id):
     """Replace username (and optionally password, role, is_active)"""
     return _update(account_id, data)
@@ -176,11 +162,13 @@ def replace_account(data, account_id):
 
 @accounts_blp.patch("/<int:account_id>")
 @requires(AUTHENTICATED)
+@profile_limit
 @accounts_blp.arguments(AccountUpdateSchema(partial=True))
 @accounts_blp.response(200, AccountDetailSchema)
 @accounts_blp.alt_response(403, response="FORBIDDEN")
 @accounts_blp.alt_response(404, response="NOT_FOUND")
 @accounts_blp.alt_response(409, response="CONFLICT")
+@accounts_blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def update_account(data, account_id):
     """Change some of username, password, role, is_active"""
     return _update(account_id, data)

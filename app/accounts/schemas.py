@@ -58,15 +58,11 @@ class LoginSchema(StrictSchema):
 
 class TokenSchema(ma.Schema):
     access_token = fields.String()
-    refresh_token = fields.String()
+    refresh_token = fields.String(
+        metadata={"description": "Use it once: POST /token/refresh answers a new one; a second use ends the session."}
+    )
     token_type = fields.String(metadata={"example": "Bearer"})
     expires_in = fields.Integer(metadata={"description": "Seconds until the access token expires."})
-
-
-class AccessTokenSchema(ma.Schema):
-    access_token = fields.String()
-    token_type = fields.String(metadata={"example": "Bearer"})
-    expires_in = fields.Integer()
 
 
 class MeSchema(ma.Schema):

@@ -2,7 +2,7 @@
 
 from flask_jwt_extended import current_user
 
-from app.accounts.routes import register_limit
+from app.accounts.limits import profile_limit, register_limit
 from app.api import Blueprint
 from app.auth import ADMIN, AUTHENTICATED, public, requires
 from app.customers import services
@@ -56,10 +56,12 @@ def get_customer(customer_id):
 
 @blp.put("/<int:customer_id>")
 @requires(AUTHENTICATED)
+@profile_limit
 @blp.arguments(CustomerFieldsSchema)
 @blp.response(200, CustomerSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def replace_customer(data, customer_id):
     """Replace name, email and phone (self or admin)"""
     customer = services.get_customer_for(current_user, customer_id)
@@ -68,10 +70,12 @@ def replace_customer(data, customer_id):
 
 @blp.patch("/<int:customer_id>")
 @requires(AUTHENTICATED)
+@profile_limit
 @blp.arguments(CustomerFieldsSchema(partial=True))
 @blp.response(200, CustomerSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def update_customer(data, customer_id):
     """Change some of name, email, phone (self or admin)"""
     customer = services.get_customer_for(current_user, customer_id)

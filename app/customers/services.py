@@ -58,11 +58,12 @@ def new_customer(data: dict) -> Customer:
 
 
 def create_customer(data: dict) -> Customer:
-    from app.accounts.services import new_account
+    from app.accounts.services import new_customer_with_account
 
-    customer = new_customer(data)
     if data.get("username"):
-        new_account(data["username"], data["password"], customer=customer)
+        customer, _account = new_customer_with_account(data)
+    else:
+        customer = new_customer(data)
     db.session.commit()
     return customer
 
