@@ -14,7 +14,7 @@ from marshmallow.utils import missing
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.problems import PROBLEM_JSON, ProblemSchema, ValidationProblemSchema
+from app.problems import PROBLEM_JSON, OutOfStockProblemSchema, ProblemSchema, ValidationProblemSchema
 
 RESPONSE_DESCRIPTIONS = {
     http.HTTPStatus.REQUEST_URI_TOO_LONG: "The request line is longer than the server accepts (8190 bytes); "
@@ -170,3 +170,11 @@ class Api(flask_smorest.Api):
                 response["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
+        # The 409 of the routes that take stock (orders) or check it (cart): it may carry `shortages`.
+        stock = {
+            "description": "Conflict: not enough copies in stock (`type` `/problems/insufficient-stock`, "
+            "`shortages` lists every short line; nothing was changed), or another conflict (`/problems/conflict`).",
+            "schema": OutOfStockProblemSchema,
+        }
+        prepare_response(stock, self.spec, PROBLEM_JSON)
+        self.spec.components.response("OUT_OF_STOCK", stock, lazy=True)

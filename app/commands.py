@@ -21,6 +21,14 @@ DEMO_CUSTOMER = {
     "phone": "+44 20 7946 0000",
     "username": "ada",
     "password": "ada-pass-123",
+    "default_address": {
+        "name": "Ada Reader",
+        "line1": "221B Baker Street",
+        "city": "London",
+        "postal_code": "NW1 6XE",
+        "country": "GB",
+        "phone": "+44 20 7946 0000",
+    },
 }
 
 

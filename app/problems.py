@@ -35,3 +35,35 @@ class ValidationProblemSchema(ProblemSchema):
         values=ma.fields.Raw(),
         metadata={"description": "Field name → list of messages", "example": {"email": ["Not a valid email address."]}},
     )
+
+
+class ShortageSchema(ma.Schema):
+    """One line that cannot be served."""
+
+    class Meta:
+        ordered = True
+
+    book_id = ma.fields.Integer(required=True)
+    title = ma.fields.String(
+        allow_none=True, metadata={"description": "The book's title; null for a book that never existed."}
+    )
+    requested = ma.fields.Integer(required=True, metadata={"description": "Copies asked for."})
+    available = ma.fields.Integer(
+        required=True, metadata={"description": "Copies in stock now (0 for a retired or unknown book)."}
+    )
+
+
+class OutOfStockProblemSchema(ProblemSchema):
+    """The 409 of a request that wants more copies than are in stock (`type` /problems/insufficient-stock);
+    other conflicts on the same route carry no `shortages`."""
+
+    type = ma.fields.String(required=True, metadata={"example": TYPE_OUT_OF_STOCK})
+    title = ma.fields.String(required=True, metadata={"example": "Not enough stock"})
+    status = ma.fields.Integer(required=True, metadata={"example": 409})
+    detail = ma.fields.String(
+        required=True,
+        metadata={
+            "example": "Not enough stock, so nothing was ordered: “Dune” has only 1 copy left (you asked for 2 copies)."
+        },
+    )
+    shortages = ma.fields.List(ma.fields.Nested(ShortageSchema), metadata={"description": "Every short line."})

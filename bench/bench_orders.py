@@ -654,6 +654,14 @@ def register_customers(server: Server, count: int) -> list[tuple[int, str]]:
                 "email": f"{username}@bench.example",
                 "username": username,
                 "password": password,
+                # Orders without a shipping_address go to it (else 400).
+                "default_address": {
+                    "name": f"Bench Customer {i}",
+                    "line1": f"{i + 1} Bench Street",
+                    "city": "Benchton",
+                    "postal_code": "BE1 1CH",
+                    "country": "GB",
+                },
             },
         )
         if status != 201:

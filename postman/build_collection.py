@@ -425,6 +425,13 @@ def auth_folder() -> dict:
             "phone": "+1 555 010 0000",
             "username": "{{newUsername}}",
             "password": "{{newPassword}}",
+            "default_address": {
+                "name": "Postman Reader",
+                "line1": "1 Postman Street",
+                "city": "Testville",
+                "postal_code": "T1 1ST",
+                "country": "GB",
+            },
         },
         tests=status(201)
         + "\n"
@@ -441,6 +448,8 @@ def auth_folder() -> dict:
             pm.expect(body.account.customer_id).to.eql(body.customer.id);
             pm.expect(body.account.created_at).to.match(/^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$/);
             pm.expect(body.account).to.not.have.property("password");
+            pm.expect(body.customer.default_address).to.eql({name: "Postman Reader", line1: "1 Postman Street",
+                line2: null, city: "Testville", postal_code: "T1 1ST", country: "GB", phone: null});
             pm.collectionVariables.set("newAccountId", body.account.id);
             pm.collectionVariables.set("newCustomerId", body.customer.id);
             """,
@@ -1156,6 +1165,59 @@ def customers_folder() -> dict:
             """,
         ),
     )
+    save_address = request(
+        "Save a default address (PATCH)",
+        "PATCH",
+        "/customers/{{cust1Id}}",
+        token="cust1Token",
+        json_body={
+            "default_address": {
+                "name": "Grace Postman",
+                "line1": "7 Harbour Road",
+                "line2": "Unit 3",
+                "city": "Arlington",
+                "postal_code": "22201",
+                "country": "US",
+                "phone": "+1 555 010 0004",
+            }
+        },
+        tests=status(200)
+        + "\n"
+        + test(
+            "the address, whole",
+            """
+            const a = pm.response.json().default_address;
+            pm.expect(a).to.eql({name: "Grace Postman", line1: "7 Harbour Road", line2: "Unit 3", city: "Arlington",
+                postal_code: "22201", country: "US", phone: "+1 555 010 0004"});
+            """,
+        ),
+    )
+    bad_address = request(
+        "A default address with a bad country, a line break in line1 and no city → 400",
+        "PATCH",
+        "/customers/{{cust1Id}}",
+        token="cust1Token",
+        json_body={
+            "default_address": {"name": "Grace", "line1": "7 Harbour\nRoad", "postal_code": "22201", "country": "USA"}
+        },
+        tests=problem(400, "default_address")
+        + "\n"
+        + test(
+            "each field named",
+            """
+            const e = pm.response.json().errors.default_address;
+            pm.expect(e).to.have.all.keys("line1", "city", "country");
+            """,
+        ),
+    )
+    remove_address = request(
+        "Remove the default address (null)",
+        "PATCH",
+        "/customers/{{cust1Id}}",
+        token="cust1Token",
+        json_body={"default_address": None},
+        tests=status(200) + "\n" + test("none saved", "pm.expect(pm.response.json().default_address).to.eql(null);"),
+    )
     delete_other = request(
         "Delete someone else's customer record → 404",
         "DELETE",
@@ -1182,7 +1244,7 @@ def customers_folder() -> dict:
     return folder(
         "Customer Management",
         "Customer records: public sign-up with or without an account, admin listing and search, "
-        "ownership (someone else's record is 404), updates and deletion.",
+        "ownership (someone else's record is 404), updates, the saved default address, and deletion.",
         [
             create_with_account,
             create_plain,
@@ -1204,6 +1266,9 @@ def customers_folder() -> dict:
             patch_taken_email,
             login_cust1,
             patch_own,
+            save_address,
+            bad_address,
+            remove_address,
             delete_other,
             delete_admin,
             get_deleted,
@@ -2140,8 +2205,28 @@ def cart_folder() -> dict:
     )
 
 
+ADA_ADDRESS = {
+    "name": "Ada Reader",
+    "line1": "221B Baker Street",
+    "city": "London",
+    "postal_code": "NW1 6XE",
+    "country": "GB",
+    "phone": "+44 20 7946 0000",
+}
+
+
 def orders_folder() -> dict:
     order_body = "{}"
+    save_my_address = request(
+        "Save my default address (PATCH /me): orders without a shipping_address go there",
+        "PATCH",
+        "/me",
+        token="customerToken",
+        json_body={"default_address": ADA_ADDRESS},
+        tests=status(200)
+        + "\n"
+        + test("saved", 'pm.expect(pm.response.json().customer.default_address.line1).to.eql("221B Baker Street");'),
+    )
     fill_cart = request(
         "Put 1 copy in the cart",
         "POST",
@@ -2187,6 +2272,9 @@ def orders_folder() -> dict:
             pm.expect(order.expected_delivery_date).to.eql({_today_plus("processingDays")});
             pm.expect(order.status_history).to.have.lengthOf(1);
             pm.expect(order.status_history[0].status).to.eql("pending");
+            // No shipping_address in the body: the saved default, as a label.
+            pm.expect(order.shipping_address).to.eql(
+                "Ada Reader\\n221B Baker Street\\nLondon NW1 6XE\\nUnited Kingdom\\nPhone: +44 20 7946 0000");
             pm.expect(pm.response.headers.get("Idempotent-Replayed")).to.eql(undefined);
             pm.collectionVariables.set("orderId", order.id);
             """,
@@ -2249,6 +2337,8 @@ def orders_folder() -> dict:
             pm.expect(String(p.shortages[0].book_id)).to.eql(pm.collectionVariables.get("cartBookId"));
             pm.expect(p.shortages[0].requested).to.eql(50);
             pm.expect(p.shortages[0].available).to.eql(2);
+            pm.expect(p.shortages[0].title).to.be.a("string");
+            pm.expect(p.detail).to.include("has only 2 copies left (you asked for 50 copies)");
             """,
         ),
     )
@@ -2402,8 +2492,13 @@ def orders_folder() -> dict:
         tests=problem(409)
         + "\n"
         + test(
-            "illegal-status-transition",
-            'pm.expect(pm.response.json().type).to.eql("/problems/illegal-status-transition");',
+            "illegal-status-transition, in words",
+            """
+            const p = pm.response.json();
+            pm.expect(p.type).to.eql("/problems/illegal-status-transition");
+            pm.expect(p.detail).to.eql("Order " + pm.collectionVariables.get("orderId") +
+                " is shipped; it can only become delivered.");
+            """,
         ),
     )
     purchase = request(
@@ -2426,6 +2521,32 @@ def orders_folder() -> dict:
             pm.collectionVariables.set("purchaseOrderId", order.id);
             """,
         ),
+    )
+    forget_address = request(
+        "Remove my default address (PATCH /me, null)",
+        "PATCH",
+        "/me",
+        token="customerToken",
+        json_body={"default_address": None},
+        tests=status(200)
+        + "\n"
+        + test("none saved", "pm.expect(pm.response.json().customer.default_address).to.eql(null);"),
+    )
+    purchase_nowhere = request(
+        "One-click purchase with a blank address and none saved → 400 naming shipping_address",
+        "POST",
+        "/customers/{{customerCustomerId}}/purchase",
+        token="customerToken",
+        json_body={"book_id": "{{=cartBookId}}", "shipping_address": "  "},
+        tests=problem(400, "shipping_address"),
+    )
+    restore_address = request(
+        "Save my default address again",
+        "PATCH",
+        "/me",
+        token="customerToken",
+        json_body={"default_address": ADA_ADDRESS},
+        tests=status(200),
     )
     purchase_other = request(
         "One-click purchase for someone else → 404",
@@ -2468,7 +2589,15 @@ def orders_folder() -> dict:
         "DELETE",
         "/orders/{{purchaseOrderId}}",
         token="customerToken",
-        tests=problem(409),
+        tests=problem(409)
+        + "\n"
+        + test(
+            "already cancelled",
+            """
+            const id = pm.collectionVariables.get("purchaseOrderId");
+            pm.expect(pm.response.json().detail).to.eql("Order " + id + " is already cancelled.");
+            """,
+        ),
     )
     history = request(
         "Purchase history on the customer record",
@@ -2591,10 +2720,12 @@ def orders_folder() -> dict:
     )
     return folder(
         "Order Management",
-        "Placing orders from the cart and from items, Idempotency-Key replays, stock shortages, "
+        "Placing orders from the cart and from items (to the saved default address), Idempotency-Key replays, "
+        "stock shortages, "
         "tracking, the status flow (admin), one-click purchase, cancellation, purchase history, and "
         "retiring an ordered book. Uses the book the Cart folder created.",
         [
+            save_my_address,
             fill_cart,
             place,
             cart_emptied,
@@ -2616,6 +2747,9 @@ def orders_folder() -> dict:
             ship,
             cancel_shipped,
             purchase,
+            forget_address,
+            purchase_nowhere,
+            restore_address,
             purchase_other,
             stock_after,
             cancel,

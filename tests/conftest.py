@@ -91,6 +91,7 @@ class Factory:
         self.client = client
 
     def customer(self, **overrides):
+        """A registered customer with a default address (`default_address=None` for one without)."""
         from app.accounts import services
 
         n = next(_counter)
@@ -100,18 +101,30 @@ class Factory:
             "phone": None,
             "username": f"customer{n}",
             "password": PASSWORD,
+            "default_address": address(name=f"Customer {n}"),
         }
         data.update(overrides)
         customer, account = services.register(data)
         return account
 
     def admin(self, **overrides):
+        """An admin whose customer record has a default address (`default_address=None` for none)."""
         from app.accounts import services
+        from app.customers.addresses import set_default_address
 
         n = next(_counter)
-        data = {"username": f"admin{n}", "email": f"admin{n}@example.com", "password": PASSWORD}
+        data = {
+            "username": f"admin{n}",
+            "email": f"admin{n}@example.com",
+            "password": PASSWORD,
+            "default_address": address(name=f"Admin {n}"),
+        }
         data.update(overrides)
-        return services.create_admin(data["username"], data["email"], data["password"])
+        account = services.create_admin(data["username"], data["email"], data["password"])
+        if data["default_address"] is not None:
+            set_default_address(account.customer, data["default_address"])
+            db.session.commit()
+        return account
 
     def login(self, account, password: str = PASSWORD) -> dict:
         """The token response of a successful login; `account` is an Account or a username/email."""
@@ -121,6 +134,21 @@ class Factory:
 
     def headers(self, account, password: str = PASSWORD) -> dict:
         return bearer(self.login(account, password)["access_token"])
+
+
+def address(**overrides) -> dict:
+    """A valid postal address, as the API takes it."""
+    data = {
+        "name": "Ada Reader",
+        "line1": "12 Baker Street",
+        "line2": None,
+        "city": "London",
+        "postal_code": "NW1 6XE",
+        "country": "GB",
+        "phone": None,
+    }
+    data.update(overrides)
+    return data
 
 
 def login(client, username: str, password: str = PASSWORD):

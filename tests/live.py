@@ -134,7 +134,7 @@ class LiveServer:
         return self.base_url + path
 
     def register(self, n: int, prefix: str = "buyer") -> list[str]:
-        """Register n customers and return an access token for each."""
+        """Register n customers (each with a default address) and return an access token for each."""
         tokens = []
         with requests.Session() as s:
             for i in range(n):
@@ -146,6 +146,13 @@ class LiveServer:
                         "email": f"{name}@example.com",
                         "username": name,
                         "password": "password-123",
+                        "default_address": {
+                            "name": name,
+                            "line1": f"{i + 1} Test Street",
+                            "city": "Testville",
+                            "postal_code": "T1 1ST",
+                            "country": "GB",
+                        },
                     },
                     timeout=10,
                 )

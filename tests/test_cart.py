@@ -38,7 +38,7 @@ def test_more_than_stock_is_409_and_changes_nothing(client, customer_headers, bo
     client.post("/cart", json={"book_id": a.id, "quantity": 2}, headers=customer_headers)
     r = client.post("/cart", json={"book_id": a.id, "quantity": 1}, headers=customer_headers)
     body = assert_problem(r, 409)
-    assert body["shortages"] == [{"book_id": a.id, "requested": 3, "available": 2}]
+    assert body["shortages"] == [{"book_id": a.id, "title": a.title, "requested": 3, "available": 2}]
     assert client.get("/cart", headers=customer_headers).get_json()["items"][0]["quantity"] == 2
 
 
@@ -125,9 +125,9 @@ def test_account_without_customer_gets_403(client, make, admin_headers):
 @pytest.mark.parametrize(
     "stock, detail",
     [
-        (2, 'Only 2 copies of "Dune" are in stock; the cart would hold 3.'),
-        (1, 'Only 1 copy of "Dune" is in stock; the cart would hold 3.'),
-        (0, '"Dune" is out of stock.'),
+        (2, "Only 2 copies of “Dune” are in stock; the cart would hold 3."),
+        (1, "Only 1 copy of “Dune” is in stock; the cart would hold 3."),
+        (0, "“Dune” is out of stock."),
     ],
 )
 def test_out_of_stock_names_the_book_and_counts_copies(client, customer_headers, book, stock, detail):
@@ -135,7 +135,7 @@ def test_out_of_stock_names_the_book_and_counts_copies(client, customer_headers,
     body = assert_problem(client.post("/cart", json={"book_id": a.id, "quantity": 3}, headers=customer_headers), 409)
     assert body["detail"] == detail
     assert body["type"] == "/problems/insufficient-stock"
-    assert body["shortages"] == [{"book_id": a.id, "requested": 3, "available": stock}]
+    assert body["shortages"] == [{"book_id": a.id, "title": a.title, "requested": 3, "available": stock}]
     assert client.get("/cart", headers=customer_headers).get_json()["items"] == []
 
 
@@ -154,7 +154,7 @@ def test_put_makes_the_line_when_it_is_not_there_and_checks_the_stock(client, cu
     r = client.put(f"/cart/{a.id}", json={"quantity": 2}, headers=customer_headers)
     assert r.status_code == 200 and [(i["book_id"], i["quantity"]) for i in r.get_json()["items"]] == [(a.id, 2)]
     body = assert_problem(client.put(f"/cart/{a.id}", json={"quantity": 4}, headers=customer_headers), 409)
-    assert body["shortages"] == [{"book_id": a.id, "requested": 4, "available": 3}]
+    assert body["shortages"] == [{"book_id": a.id, "title": a.title, "requested": 4, "available": 3}]
     assert client.get("/cart", headers=customer_headers).get_json()["items"][0]["quantity"] == 2
     assert_problem(client.put("/cart/999999", json={"quantity": 1}, headers=customer_headers), 404)
     assert_problem(client.put(f"/cart/{a.id + 1000}", json={"quantity": 0}, headers=customer_headers), 404)

@@ -15,7 +15,7 @@ import redis
 import requests
 from sqlalchemy import text
 
-from tests.conftest import together
+from tests.conftest import address, together
 from tests.live import LiveDatabase, LiveServer, mysql_test_url
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -64,7 +64,13 @@ def pair():
 
 def register(server: LiveServer, prefix: str) -> str:
     name = f"{prefix}-{uuid.uuid4().hex[:10]}"
-    body = {"name": name, "email": f"{name}@example.com", "username": name, "password": PASSWORD}
+    body = {
+        "name": name,
+        "email": f"{name}@example.com",
+        "username": name,
+        "password": PASSWORD,
+        "default_address": address(name=name),
+    }
     response = requests.post(server.url("/register"), json=body, timeout=10)
     assert response.status_code == 201, response.text
     return name
@@ -147,7 +153,9 @@ def test_fifty_buyers_for_the_last_five_copies_across_both_servers(pair):
                 winners_by_server[server.port] += 1
             else:
                 assert response.headers["Content-Type"] == "application/problem+json"
-                assert response.json()["shortages"] == [{"book_id": book, "requested": 1, "available": 0}]
+                assert response.json()["shortages"] == [
+                    {"book_id": book, "title": f"Last copies {round_no}", "requested": 1, "available": 0}
+                ]
         with engine.connect() as conn:
             stock = conn.execute(text("SELECT stock FROM books WHERE id = :id"), {"id": book}).scalar_one()
             ordered = conn.execute(

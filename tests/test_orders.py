@@ -101,11 +101,15 @@ def test_short_line_is_409_with_shortages_and_nothing_changes(client, customer_h
     assert body["type"] == "/problems/insufficient-stock"
     assert sorted(body["shortages"], key=lambda s: s["book_id"]) == sorted(
         [
-            {"book_id": b.id, "requested": 2, "available": 1},
-            {"book_id": retired.id, "requested": 1, "available": 0},
-            {"book_id": 987654, "requested": 1, "available": 0},
+            {"book_id": b.id, "title": "Emma", "requested": 2, "available": 1},
+            {"book_id": retired.id, "title": "Gone", "requested": 1, "available": 0},
+            {"book_id": 987654, "title": None, "requested": 1, "available": 0},
         ],
         key=lambda s: s["book_id"],
+    )
+    assert body["detail"] == (
+        "Not enough stock, so nothing was ordered: “Emma” has only 1 copy left (you asked for 2 copies); "
+        "“Gone” is no longer sold; book 987654 does not exist."
     )
     assert stock_of(a.id) == 5 and stock_of(b.id) == 1
     assert units_sold_of(a.id) == 0

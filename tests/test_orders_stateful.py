@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.books.models import Book
 from app.extensions import db, limiter
 from app.orders.models import CANCELLED, Order, OrderItem
-from tests.conftest import PASSWORD, bearer
+from tests.conftest import PASSWORD, address, bearer
 
 BOOKS = 3
 
@@ -51,7 +51,14 @@ class Shop(RuleBasedStateMachine):
         self.n_customers += 1
         name = f"sm{Shop.run_id}x{self.n_customers}"
         r = self.client.post(
-            "/register", json={"name": name, "email": f"{name}@example.com", "username": name, "password": PASSWORD}
+            "/register",
+            json={
+                "name": name,
+                "email": f"{name}@example.com",
+                "username": name,
+                "password": PASSWORD,
+                "default_address": address(name=name),
+            },
         )
         assert r.status_code == 201, r.get_json()
         token = self.client.post("/login", json={"username": name, "password": PASSWORD}).get_json()["access_token"]

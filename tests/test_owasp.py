@@ -429,7 +429,7 @@ def test_api6_an_order_cannot_take_more_than_the_stock_and_takes_nothing_then(cl
     )
 
     body = assert_problem(response, 409)
-    assert body["shortages"] == [{"book_id": scarce.id, "requested": 3, "available": 2}]
+    assert body["shortages"] == [{"book_id": scarce.id, "title": scarce.title, "requested": 3, "available": 2}]
     assert (stock_of(scarce.id), stock_of(plenty.id)) == (2, 50)
 
 

@@ -95,7 +95,7 @@ def test_mariadb_order_placement_statements_go_straight_to_the_driver(
     client, is_mysql, book, customer, customer_headers, lines
 ):
     """Counted by the server on the test's connection (which serves the requests): the token
-    check and the whole placement are 2 SELECTs, one UPDATE per line and 3 INSERTs, and none of
+    check and the whole placement are 3 SELECTs, one UPDATE per line and 3 INSERTs, and none of
     them passes through SQLAlchemy's execution path (only the test's SAVEPOINTs do)."""
     if not is_mysql:
         pytest.skip("server counters are MySQL/MariaDB's")
@@ -118,7 +118,7 @@ def test_mariadb_order_placement_statements_go_straight_to_the_driver(
     after = _session_counters(conn)
     delta = {name: after[name] - before[name] for name in before}
     assert delta == {
-        "Com_select": 2,  # the principal (account + revoked), titles and prices
+        "Com_select": 3,  # the principal (account + revoked), the customer lock with its address, titles and prices
         "Com_update": lines,
         "Com_insert": 3,  # order, its lines (one multi-row INSERT), first history row
         "Com_delete": 0,

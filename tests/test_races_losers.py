@@ -120,7 +120,7 @@ def test_a_book_ordered_before_the_delete_is_retired_and_stays_ordered(client, c
         json={"items": [{"book_id": a.id, "quantity": 1}], "shipping_address": ADDRESS},
         headers=customer_headers,
     )
-    assert assert_problem(r, 409)["shortages"] == [{"book_id": a.id, "requested": 1, "available": 0}]
+    assert assert_problem(r, 409)["shortages"] == [{"book_id": a.id, "title": a.title, "requested": 1, "available": 0}]
 
 
 def test_a_customer_who_ordered_before_the_delete_is_kept(client, make, customer, book, admin_headers):

@@ -2,7 +2,7 @@ from marshmallow import fields, validate
 
 from app.accounts.models import Account
 from app.auth import ROLES
-from app.customers.schemas import CustomerSchema
+from app.customers.schemas import CustomerSchema, DefaultAddress
 from app.extensions import ma
 from app.fields import Email, NonBlank, Password, Phone, StrictInteger, StrictSchema, Text, Username, UTCDateTime
 
@@ -40,6 +40,7 @@ class RegisterSchema(StrictSchema):
     phone = Phone(load_default=None)
     username = Username(required=True)
     password = Password(required=True)
+    default_address = DefaultAddress()
 
 
 class RegisterResultSchema(ma.Schema):
@@ -74,6 +75,7 @@ class MeUpdateSchema(StrictSchema):
     name = NonBlank(120)
     email = Email()
     phone = Phone()
+    default_address = DefaultAddress()
 
 
 class PasswordChangeSchema(StrictSchema):

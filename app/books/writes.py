@@ -31,12 +31,14 @@ def get_book_or_404(book_id: int) -> Book:
 def _check_isbn_free(isbn: str | None, exclude_id: int | None = None) -> None:
     if not isbn:
         return
-    stmt = select(Book.id, Book.is_retired).where(Book.isbn == isbn)
+    stmt = select(Book.id, Book.title, Book.is_retired).where(Book.isbn == isbn)
     if exclude_id is not None:
         stmt = stmt.where(Book.id != exclude_id)
     found = db.session.execute(stmt.limit(1)).first()
     if found is not None:
-        detail = "belongs to a retired book" if found.is_retired else f"is already used by book {found.id}"
+        detail = (
+            "belongs to a retired book" if found.is_retired else f"is already used by “{found.title}” (book {found.id})"
+        )
         raise Conflict(f"ISBN {isbn} {detail}.", errors={"isbn": ["Already in the catalogue."]})
 
 

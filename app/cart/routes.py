@@ -27,7 +27,7 @@ def get_cart():
 @blp.response(200, CartSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(409, response="OUT_OF_STOCK")
 def add_to_cart(data):
     """Add copies of a book (added to what is already there)"""
     customer_id = services.customer_id_of(current_user)
@@ -40,7 +40,7 @@ def add_to_cart(data):
 @blp.response(200, CartSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(409, response="OUT_OF_STOCK")
 def set_cart_line(data, book_id):
     """Set the quantity of a book in the cart; 0 removes the line"""
     return services.set_quantity(services.customer_id_of(current_user), book_id, data["quantity"])

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.books.models import Book
 from app.books.reads import MAX_DB_ID
+from app.books.wording import copies, quoted
 from app.cart.models import CartItem
 from app.clock import utcnow
 from app.customers.services import lock_customer
@@ -65,21 +66,17 @@ _cart = CartItem.__table__
 _books = Book.__table__
 
 
-def _copies(n: int) -> str:
-    return "1 copy" if n == 1 else f"{n} copies"
-
-
 def _out_of_stock(book_id: int, title: str, stock: int, wanted: int) -> Conflict:
     if stock == 0:
-        detail = f'"{title}" is out of stock.'
+        detail = f"{quoted(title)} is out of stock."
     else:
         verb = "is" if stock == 1 else "are"
-        detail = f'Only {_copies(stock)} of "{title}" {verb} in stock; the cart would hold {wanted}.'
+        detail = f"Only {copies(stock)} of {quoted(title)} {verb} in stock; the cart would hold {wanted}."
     return Conflict(
         detail,
         type=TYPE_OUT_OF_STOCK,
         title="Not enough stock",
-        shortages=[{"book_id": book_id, "requested": wanted, "available": stock}],
+        shortages=[{"book_id": book_id, "title": title, "requested": wanted, "available": stock}],
     )
 
 

@@ -63,7 +63,7 @@ def get_customer(customer_id):
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def replace_customer(data, customer_id):
-    """Replace name, email and phone (self or admin)"""
+    """Replace name, email, phone and default address (self or admin)"""
     customer = services.get_customer_for(current_user, customer_id)
     return services.update_customer(customer, data, replace=True)
 
@@ -77,7 +77,7 @@ def replace_customer(data, customer_id):
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def update_customer(data, customer_id):
-    """Change some of name, email, phone (self or admin)"""
+    """Change some of name, email, phone, default address (self or admin)"""
     customer = services.get_customer_for(current_user, customer_id)
     return services.update_customer(customer, data, replace=False)
 

@@ -1,9 +1,52 @@
-from marshmallow import ValidationError, fields, validate, validates_schema
+import re
 
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+
+from app.customers.countries import COUNTRIES
 from app.customers.models import Customer
 from app.extensions import ma
 from app.fields import Email, NonBlank, Password, Phone, StrictSchema, Text, Username, UTCDateTime
 from app.pagination import PageArgs
+
+# The length of orders.shipping_address; the field limits below keep a formatted address within it.
+SHIPPING_ADDRESS_MAX = 500
+
+
+def AddressText(**kwargs) -> Text:
+    """A shipping address as free text: line breaks and tabs are fine, other control characters are not."""
+    return Text(multiline=True, **kwargs)
+
+
+POSTAL_CODE_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9 -]{0,14}[A-Za-z0-9])?$")
+
+
+class AddressSchema(StrictSchema):
+    """A postal address; sent whole (null removes a saved one)."""
+
+    class Meta:
+        ordered = True
+
+    name = Text(required=True, validate=validate.Length(min=1, max=100), metadata={"description": "Recipient."})
+    line1 = Text(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "12 Baker Street"})
+    line2 = Text(allow_none=True, load_default=None, validate=validate.Length(max=100))
+    city = Text(required=True, validate=validate.Length(min=1, max=64))
+    postal_code = Text(
+        required=True,
+        validate=validate.Regexp(POSTAL_CODE_RE, error="1 to 16 letters, digits, spaces or hyphens."),
+        metadata={"maxLength": 16, "example": "NW1 6XE"},
+    )
+    country = fields.String(
+        required=True,
+        validate=validate.OneOf(sorted(COUNTRIES), error="Must be an ISO 3166-1 alpha-2 country code, e.g. GB."),
+        metadata={"description": "ISO 3166-1 alpha-2 code, upper case.", "example": "GB"},
+    )
+    phone = Phone(load_default=None, metadata={"description": "For the carrier."})
+
+    @post_load
+    def _no_blank_line2(self, data, **kwargs):
+        if data.get("line2") == "":
+            data["line2"] = None
+        return data
 
 
 class CustomerSchema(ma.SQLAlchemySchema):
@@ -15,16 +58,43 @@ class CustomerSchema(ma.SQLAlchemySchema):
     name = ma.auto_field()
     email = ma.auto_field()
     phone = ma.auto_field()
+    default_address = fields.Nested(
+        AddressSchema,
+        allow_none=True,
+        dump_only=True,
+        metadata={"description": "Where orders go when they name no `shipping_address`; null when none is saved."},
+    )
     created_at = UTCDateTime(dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
 
 
+class WholeNested(fields.Nested):
+    """A nested object that is always complete: a partial (PATCH) load of the outer body does not
+    make the inner fields optional."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        return super()._deserialize(value, attr, data, partial=None, **kwargs)
+
+
+def DefaultAddress(**kwargs) -> fields.Nested:
+    return WholeNested(
+        AddressSchema,
+        allow_none=True,
+        metadata={
+            "description": "The saved default shipping address, sent whole; null removes it. "
+            "Orders without a `shipping_address` go there."
+        },
+        **kwargs,
+    )
+
+
 class CustomerFieldsSchema(StrictSchema):
-    """name, email, phone: required as for a new customer (PUT); PATCH loads it partially."""
+    """name, email, phone, default_address: required as for a new customer (PUT); PATCH loads it partially."""
 
     name = NonBlank(120, required=True)
     email = Email(required=True)
     phone = Phone(load_default=None)
+    default_address = DefaultAddress()
 
 
 class CustomerCreateSchema(CustomerFieldsSchema):

@@ -1,9 +1,10 @@
 """Customers: create, list, read, update, delete, with ownership checked in one place."""
 
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth import ROLE_ADMIN
+from app.customers.addresses import lock_customer_with_address, set_default_address
 from app.customers.models import Customer
 from app.errors import Conflict, NotFound
 from app.extensions import db
@@ -27,6 +28,10 @@ _customers = Customer.__table__
 _LOCK_CUSTOMER = Prepared(select(_customers.c.id).where(_customers.c.id == bindparam("customer_id")).with_for_update())
 
 
+def _gone(customer_id: int) -> NotFound:
+    return NotFound(f"Customer {customer_id} no longer exists.")
+
+
 def lock_customer(customer_id: int) -> None:
     """Lock the customer row until the transaction ends; 404 when the customer is gone.
 
@@ -34,7 +39,15 @@ def lock_customer(customer_id: int) -> None:
     takes it first too: the two never deadlock, and each change either commits before the delete
     looks at what the customer has, or waits and then finds the customer gone."""
     if not _LOCK_CUSTOMER.run({"customer_id": customer_id}).rows:
-        raise NotFound(f"Customer {customer_id} no longer exists.")
+        raise _gone(customer_id)
+
+
+def lock_customer_for_order(customer_id: int) -> str | None:
+    """`lock_customer` for an order, in the same statement reading the default address (as text)."""
+    exists, address = lock_customer_with_address(customer_id)
+    if not exists:
+        raise _gone(customer_id)
+    return address
 
 
 def _email_taken(email: str, exclude_id: int | None = None) -> bool:
@@ -54,6 +67,8 @@ def new_customer(data: dict) -> Customer:
         raise _email_conflict(data["email"])
     customer = Customer(name=data["name"], email=data["email"], phone=data.get("phone"))
     db.session.add(customer)
+    if data.get("default_address") is not None:
+        set_default_address(customer, data["default_address"])
     return customer
 
 
@@ -74,10 +89,12 @@ def apply_changes(customer: Customer, data: dict) -> None:
     for field in PROFILE_FIELDS:
         if field in data:
             setattr(customer, field, data[field])
+    if "default_address" in data:
+        set_default_address(customer, data["default_address"])
 
 
 def list_customers(args: dict):
-    stmt = select(Customer)
+    stmt = select(Customer).options(selectinload(Customer.default_address))
     count = select(func.count(Customer.id))
     if args.get("q"):
         pattern = "%" + args["q"].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -100,7 +117,7 @@ def get_customer_for(actor, customer_id: int) -> Customer:
 
 def update_customer(customer: Customer, data: dict, *, replace: bool) -> Customer:
     if replace:
-        data = {"phone": None, **data}
+        data = {"phone": None, "default_address": None, **data}
     apply_changes(customer, data)
     db.session.commit()
     return customer

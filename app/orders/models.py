@@ -51,6 +51,10 @@ class Order(db.Model):
     )
 
 
+# The largest total the column holds (Numeric(12, 2): 9,999,999,999.99); a bigger order is refused.
+MAX_ORDER_TOTAL = Decimal(10) ** (Order.total.type.precision - Order.total.type.scale) - Decimal("0.01")
+
+
 class OrderItem(db.Model):
     """A line of an order, with the title and unit price frozen when it was placed."""
 

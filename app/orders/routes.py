@@ -85,7 +85,7 @@ def _target_customer(requested: int | None) -> int:
 @blp.response(201, OrderSchema, headers=IDEMPOTENT_REPLAY_HEADERS)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(409, response="OUT_OF_STOCK")
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def place_order(headers, data):
     """Place an order from `items`, or from the cart when `items` is absent"""
@@ -102,7 +102,7 @@ def place_order(headers, data):
 @blp.arguments(PurchaseSchema)
 @blp.response(201, OrderSchema, headers=IDEMPOTENT_REPLAY_HEADERS)
 @blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(409, response="OUT_OF_STOCK")
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def purchase(headers, data, customer_id):
     """One-click buy of one book (same rules as POST /orders)"""

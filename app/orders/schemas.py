@@ -1,11 +1,25 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from app.cart.schemas import BOOK_ID, MAX_LINE_QUANTITY
+from app.customers.schemas import SHIPPING_ADDRESS_MAX, AddressText
 from app.fields import QueryInteger, QuerySchema, StrictInteger, StrictSchema, Text, UTCDateTime
-from app.orders.models import STATUSES
+from app.orders.models import MAX_ORDER_TOTAL, STATUSES
 from app.pagination import PageArgs
 
 MAX_ORDER_LINES = 100
+
+
+def ShippingAddress() -> Text:
+    return AddressText(
+        allow_none=True,
+        validate=validate.Length(max=SHIPPING_ADDRESS_MAX),
+        metadata={
+            "description": "Where to send the order, as text (line breaks allowed, other control characters not). "
+            "Absent, null or blank: the customer's saved `default_address`; with neither → 400 naming "
+            "`shipping_address`.",
+            "example": "Ada Reader\n12 Baker Street\nLondon NW1 6XE\nUnited Kingdom",
+        },
+    )
 
 
 class OrderLineInSchema(StrictSchema):
@@ -17,9 +31,12 @@ class OrderCreateSchema(StrictSchema):
     items = fields.List(
         fields.Nested(OrderLineInSchema),
         validate=validate.Length(min=1, max=MAX_ORDER_LINES),
-        metadata={"description": "Lines to order; without it the cart is ordered and emptied."},
+        metadata={
+            "description": "Lines to order; without it the cart is ordered and emptied. "
+            f"The order's total may be at most {MAX_ORDER_TOTAL:,} (more → 400 naming `items`)."
+        },
     )
-    shipping_address = Text(allow_none=True, multiline=True, validate=validate.Length(max=500))
+    shipping_address = ShippingAddress()
     customer_id = StrictInteger(
         validate=BOOK_ID, metadata={"description": "Admins only: the customer the order is placed for."}
     )
@@ -36,7 +53,7 @@ class OrderCreateSchema(StrictSchema):
 class PurchaseSchema(StrictSchema):
     book_id = StrictInteger(required=True, validate=BOOK_ID)
     quantity = StrictInteger(load_default=1, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
-    shipping_address = Text(allow_none=True, multiline=True, validate=validate.Length(max=500))
+    shipping_address = ShippingAddress()
 
 
 class StatusChangeSchema(StrictSchema):
@@ -74,12 +91,6 @@ class TrackingSchema(Schema):
     placed_at = UTCDateTime()
     expected_delivery_date = fields.Date(allow_none=True)
     history = fields.List(fields.Nested(StatusEntrySchema))
-
-
-class ShortageSchema(Schema):
-    book_id = fields.Integer()
-    requested = fields.Integer()
-    available = fields.Integer()
 
 
 class OrderListArgs(PageArgs):

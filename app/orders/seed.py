@@ -39,6 +39,7 @@ from app.accounts.models import Account
 from app.books.models import Book
 from app.books.reads import catalogue_changed
 from app.clock import utcnow
+from app.customers.addresses import default_address_text
 from app.customers.models import Customer
 from app.extensions import db
 from app.money import line_total as money_line_total
@@ -105,10 +106,11 @@ class Stock:
 
 
 class HistoryGenerator:
-    def __init__(self, books, customers: list[int], now: datetime, *, seed: int = 2718):
+    def __init__(self, books, customers: list[int], now: datetime, *, seed: int = 2718, addresses=None):
         self.rng = random.Random(seed)
         self.now = now
         self.customers = customers
+        self.addresses = addresses or {}
         self.books = {b.id: b for b in books}
         ranked = [b.id for b in books]
         self.rng.shuffle(ranked)
@@ -191,12 +193,15 @@ class HistoryGenerator:
             expected = shipped_at.date() + timedelta(days=self.shipping_days)
         else:
             expected = placed.date() + timedelta(days=self.processing_days)
+        customer_id = rng.choice(self.customers)
+        # Drawn even for a customer with a saved address, so a seed gives the same history either way.
+        made_up = f"{rng.randint(1, 250)} {rng.choice(STREETS)}, {rng.choice(CITIES)}"
         row = {
             "id": order_id,
-            "customer_id": rng.choice(self.customers),
+            "customer_id": customer_id,
             "status": status,
             "total": total,
-            "shipping_address": f"{rng.randint(1, 250)} {rng.choice(STREETS)}, {rng.choice(CITIES)}",
+            "shipping_address": self.addresses.get(customer_id, made_up),
             "created_at": placed,
             "updated_at": last,
             "shipped_at": shipped_at,
@@ -244,9 +249,12 @@ def generate_history(count: int, *, seed: int = 2718, now: datetime | None = Non
         return 0
     now = now or utcnow()
     rng = random.Random(seed + 1)
-    if not customers:
+    addresses = {}
+    if customers:  # the orders of named customers go to their saved addresses
+        addresses = {c: text for c in customers if (text := default_address_text(c)) is not None}
+    else:
         customers = _shoppers(min(MAX_SHOPPERS, max(5, count // ORDERS_PER_SHOPPER)), rng)
-    generator = HistoryGenerator(books, customers, now, seed=seed)
+    generator = HistoryGenerator(books, customers, now, seed=seed, addresses=addresses)
     stock = Stock(level={b.id: b.stock for b in books}, start={b.id: b.stock for b in books})
     next_id = (session.execute(select(func.max(Order.id))).scalar_one() or 0) + 1
     times = generator.order_times(count)

@@ -20,10 +20,11 @@ from sqlalchemy.orm import selectinload
 from app import failpoints
 from app.auth import ROLE_ADMIN
 from app.books.models import Book
+from app.books.wording import copies, quoted
 from app.cart.models import CartItem
 from app.clock import utc_iso, utcnow
 from app.customers.models import Customer
-from app.customers.services import lock_customer, register_delete_guard
+from app.customers.services import lock_customer_for_order, register_delete_guard
 from app.dberrors import is_missing_reference
 from app.errors import (
     TYPE_ILLEGAL_TRANSITION,
@@ -37,8 +38,10 @@ from app.orders.models import (
     CANCELLABLE,
     CANCELLED,
     IN_PROGRESS,
+    MAX_ORDER_TOTAL,
     PENDING,
     SHIPPED,
+    STATUSES,
     TRANSITIONS,
     IdempotencyKey,
     Order,
@@ -127,7 +130,9 @@ def place_order(
     shipping_address: str | None,
     idem: Idempotency | None = None,
 ) -> Placed:
-    """Place an order for `lines` ([{book_id, quantity}]) or, when None, for the whole cart."""
+    """Place an order for `lines` ([{book_id, quantity}]) or, when None, for the whole cart; without
+    `shipping_address` (or with a blank one) it goes to the customer's default address."""
+    shipping_address = shipping_address or None
     if idem is not None:
         row = _stored(idem)
         if row is not None:
@@ -216,7 +221,7 @@ def _ids(ids: list[int]) -> dict[str, int]:
 def _place(customer_id, lines, shipping_address, idem) -> Placed:
     now = utcnow()
     key_id = None
-    lock_customer(customer_id)  # first: a concurrent delete of the customer waits, or is waited for
+    default_address = lock_customer_for_order(customer_id)  # first: a concurrent delete waits, or is waited for
     if idem is not None:
         # A concurrent twin waits on the customer lock above, then finds its key taken here.
         try:
@@ -233,6 +238,15 @@ def _place(customer_id, lines, shipping_address, idem) -> Placed:
             if is_missing_reference(err):  # the account was deleted since the token check
                 raise NotFound("Your account no longer exists; nothing was ordered.") from err
             raise _KeyTaken() from err
+
+    if shipping_address is None:
+        shipping_address = default_address
+        if shipping_address is None:
+            raise BadRequest(
+                "The order needs a shipping address: send `shipping_address`, or save a `default_address` "
+                "on the customer.",
+                errors={"shipping_address": ["Required: the customer has no saved default address."]},
+            )
 
     from_cart = lines is None
     if from_cart:
@@ -269,6 +283,13 @@ def _place(customer_id, lines, shipping_address, idem) -> Placed:
             }
         )
     total = sum((item["line_total"] for item in items), Decimal("0.00"))
+    if total > MAX_ORDER_TOTAL:
+        db.session.rollback()
+        raise BadRequest(
+            f"The order would total {total:,}, and one order may total at most {MAX_ORDER_TOTAL:,}: "
+            "split it into smaller orders. Nothing was ordered.",
+            errors={"items": [f"The total may be at most {MAX_ORDER_TOTAL:,}."]},
+        )
     order_id = _INSERT_ORDER.run(
         {
             "customer_id": customer_id,
@@ -324,6 +345,20 @@ def order_document(
     }
 
 
+def _shortage_text(shortage: dict, retired: bool) -> str:
+    """One short line as a shopper reads it: the title, what was asked, what is left."""
+    if shortage["title"] is None:
+        return f"book {shortage['book_id']} does not exist"
+    title = quoted(shortage["title"])
+    if retired:
+        return f"{title} is no longer sold"
+    asked = f"you asked for {copies(shortage['requested'])}"
+    if shortage["available"] == 0:
+        return f"{title} is sold out ({asked})"
+    left = shortage["available"]
+    return f"{title} has only {copies(left)} left ({asked})"
+
+
 def _refuse_short(short: list[tuple[int, int]]):
     ids = [book_id for book_id, _ in short]
     # A locking (current) read: a plain SELECT would read the transaction's REPEATABLE READ
@@ -331,17 +366,27 @@ def _refuse_short(short: list[tuple[int, int]]):
     # buyers committed; the 409 then said "available: 5" to a buyer refused 1 of the last 5.
     # FOR UPDATE (not LOCK IN SHARE MODE): every MySQL-compatible engine takes it, and the
     # failed conditional UPDATE already holds these rows; the rollback below releases them.
-    stock = dict(
-        db.session.execute(
-            select(Book.id, Book.stock).where(Book.id.in_(ids), Book.is_retired.is_(False)).with_for_update()
+    found = {
+        row.id: row
+        for row in db.session.execute(
+            select(Book.id, Book.title, Book.stock, Book.is_retired).where(Book.id.in_(ids)).with_for_update()
         ).all()
-    )
+    }
     db.session.rollback()
-    shortages = [{"book_id": b, "requested": q, "available": stock.get(b, 0)} for b, q in short]
+    shortages, texts = [], []
+    for book_id, requested in short:
+        row = found.get(book_id)
+        live = row is not None and not row.is_retired
+        shortage = {
+            "book_id": book_id,
+            "title": row.title if row is not None else None,
+            "requested": requested,
+            "available": row.stock if live else 0,
+        }
+        shortages.append(shortage)
+        texts.append(_shortage_text(shortage, retired=row is not None and row.is_retired))
     raise Conflict(
-        "Not enough stock for: "
-        + ", ".join(f"book {s['book_id']} ({s['available']} of {s['requested']})" for s in shortages)
-        + ". Nothing was ordered.",
+        "Not enough stock, so nothing was ordered: " + "; ".join(texts) + ".",
         type=TYPE_OUT_OF_STOCK,
         title="Not enough stock",
         shortages=shortages,
@@ -409,9 +454,16 @@ def purchase_history(customer_id: int, limit: int = 100) -> list[dict]:
 
 def _illegal(order_id: int, current: str, wanted: str) -> Conflict:
     allowed = sorted(TRANSITIONS[current])
+    if current == wanted:
+        detail = f"Order {order_id} is already {current}."
+    elif not allowed:
+        detail = f"Order {order_id} is {current}; its status can no longer change."
+    else:
+        detail = (
+            f"Order {order_id} is {current}; it can only become {' or '.join(s for s in STATUSES if s in allowed)}."
+        )
     return Conflict(
-        f"Order {order_id} is {current}; it cannot become {wanted}."
-        + (f" Allowed: {', '.join(allowed)}." if allowed else " It is final."),
+        detail,
         type=TYPE_ILLEGAL_TRANSITION,
         title="Illegal status change",
         current_status=current,

@@ -64,6 +64,13 @@ class Site:
             "email": f"{username}@example.com",
             "username": username,
             "password": password,
+            "default_address": {
+                "name": f"Test {username}",
+                "line1": "1 Test Street",
+                "city": "Testville",
+                "postal_code": "T1 1ST",
+                "country": "GB",
+            },
         }
         answer = self.call("POST", "/register", json=body, expect=201)
         return username, password, answer

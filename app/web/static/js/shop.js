@@ -336,11 +336,25 @@ function shortagesList(problem, titles) {
       h(
         "li",
         {},
-        `${titles.get(s.book_id) || `Book ${s.book_id}`}: you asked for ${s.requested}, `,
+        `${s.title || titles.get(s.book_id) || `Book ${s.book_id}`}: you asked for ${s.requested}, `,
         s.available > 0 ? `only ${s.available} left.` : "none left.",
       ),
     ),
   );
+}
+
+// Without an address typed in, the order goes to the saved default one; without that, one is required.
+function showSavedAddress(form, saved) {
+  const field = form.elements.shipping_address;
+  if (saved) {
+    const lines = [saved.name, saved.line1, saved.line2, `${saved.city} ${saved.postal_code}`, saved.country];
+    $("#saved-address-text").textContent = lines.filter(Boolean).join("\n");
+    $("#saved-address").hidden = false;
+  } else {
+    field.required = true;
+    field.setAttribute("aria-required", "true");
+    $("#checkout-shipping_address-hint").textContent = "Required: you have no saved address. Up to 500 characters.";
+  }
 }
 
 async function checkoutPage() {
@@ -354,7 +368,8 @@ async function checkoutPage() {
   // One key per visit of this page: a double click or a retry places one order, not two.
   const idempotencyKey = randomKey();
   try {
-    const cart = await get("/cart");
+    const [cart, me] = await Promise.all([get("/cart"), get("/me")]);
+    showSavedAddress(form, me.customer && me.customer.default_address);
     for (const line of cart.items) titles.set(line.book_id, line.title);
     fill(
       summary,
