@@ -55,6 +55,9 @@ def engine_options(url: str) -> dict:
     """Connection pool and driver settings for the chosen database."""
     if url.startswith("mysql"):
         lock_wait = env_int("DB_LOCK_WAIT_TIMEOUT", 5)
+        # Galera only (issue 13): 1 makes every read wait until this node applied what the cluster committed.
+        sync_wait = env_int("DB_WSREP_SYNC_WAIT", 0)
+        galera = f", wsrep_sync_wait={sync_wait}" if sync_wait else ""
         return {
             # Statement parameters (password hashes among them) never reach error messages or logs.
             "hide_parameters": True,
@@ -74,7 +77,7 @@ def engine_options(url: str) -> dict:
                 "write_timeout": env_int("DB_WRITE_TIMEOUT", 15),
                 "charset": "utf8mb4",
                 "init_command": (
-                    f"SET SESSION sql_mode='{MYSQL_SQL_MODE}', innodb_lock_wait_timeout={lock_wait}, time_zone='+00:00'"
+                    f"SET SESSION sql_mode='{MYSQL_SQL_MODE}', innodb_lock_wait_timeout={lock_wait}, time_zone='+00:00'{galera}"
                 ),
             },
         }
