@@ -129,6 +129,7 @@ class Config:
     IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48)
 
     PROCESSING_DAYS = env_int("PROCESSING_DAYS", 5)
+    DB_CONFLICT_RETRIES = env_int("DB_CONFLICT_RETRIES", 8)
     SHIPPING_DAYS = env_int("SHIPPING_DAYS", 3)
     # ISO 4217 code of the prices (the API's money strings carry none); the report charts show it.
     CURRENCY = (os.environ.get("CURRENCY") or "USD").strip().upper()

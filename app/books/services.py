@@ -197,7 +197,10 @@ def _fetch_one_raw(engine: sa.Engine, sql: str, params: dict):
     retried once; errors surface as SQLAlchemy's, so the one error handler maps them (503 ...)."""
     dbapi_error = engine.dialect.loaded_dbapi.Error
     for attempt in (1, 2):
-        raw = engine.raw_connection()
+        try:
+            raw = engine.raw_connection()
+        except dbapi_error as err:  # cannot connect (or a Galera node refuses the session): 503
+            raise DBAPIError.instance(sql, params, err, dbapi_error, connection_invalidated=True) from err
         try:
             cursor = raw.cursor()
             try:

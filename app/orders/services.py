@@ -55,7 +55,10 @@ from app.prepared import Prepared
 log = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
-MAX_RETRIES = 3
+# Retries after a deadlock, lock wait timeout or Galera certification conflict (DB_CONFLICT_RETRIES),
+# each after a full-jitter sleep below min(cap, base * 2**attempt): bench/README.md, "Cluster".
+BACKOFF_BASE = 0.01
+BACKOFF_CAP = 0.2
 LOCK_ERRORS = {1205, 1213}  # lock wait timeout, deadlock
 
 
@@ -71,19 +74,20 @@ def _lock_error(err: OperationalError) -> bool:
 
 def run_transaction(work: Callable, *args, **kwargs):
     """Run `work` (which commits) and retry it on a deadlock or lock wait timeout, then 503."""
-    for attempt in range(MAX_RETRIES + 1):
+    retries = current_app.config["DB_CONFLICT_RETRIES"]
+    for attempt in range(retries + 1):
         try:
             return work(*args, **kwargs)
         except OperationalError as err:
             db.session.rollback()
             if not _lock_error(err):
                 raise
-            if attempt == MAX_RETRIES:
+            if attempt == retries:
                 log.warning("giving up after %d lock conflicts in %s", attempt + 1, work.__name__)
                 raise ServiceUnavailable(
                     "The store is busy with conflicting orders; retry shortly.", retry_after=1
                 ) from err
-            time.sleep(random.uniform(0.005, 0.02) * (2**attempt))
+            time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt + 1))))
     raise AssertionError("unreachable")
 
 
