@@ -10,7 +10,8 @@ with 3 nodes app i talks to node i (scripts/cluster.py). Each cell runs `--clien
 
 and reports orders/s, p50/p99 latency, the answers (201/409/503), the certification conflicts the
 nodes counted (wsrep_local_cert_failures + wsrep_local_bf_aborts: each one is a retry in
-run_transaction) and, on the hot book, the same run with DB_CONFLICT_RETRIES=3 (the old count).
+run_transaction) and, on the hot book, the same run with DB_CONFLICT_RETRIES=3 (the old count) and
+with DB_WSREP_SYNC_WAIT=3 (the conditional UPDATE also waits for causality).
 Then GET /books is read through each app instance (so from each node) for the catalogue rate.
 
     make bench-cluster BENCH_CLUSTER_ARGS="--duration 10 --clients 16"
@@ -159,6 +160,8 @@ def measure_layout(size: int, args) -> dict:
         if size > 1:
             restart_apps(cl, {"DB_CONFLICT_RETRIES": "3"})
             result["hot, 3 retries"] = run(cl, args.clients, args.duration, orders(cl, tokens, lambda i: hot))
+            restart_apps(cl, {"DB_WSREP_SYNC_WAIT": "3"})
+            result["hot, sync_wait 3"] = run(cl, args.clients, args.duration, orders(cl, tokens, lambda i: hot))
             restart_apps(cl, {})
         for app in cl.apps:
             url = app.base_url + "/books?per_page=20&sort=title"

@@ -45,6 +45,14 @@ DATABASE = "bookstore_galera"
 SECRET_KEY = "cluster-secret-key-" + "s" * 32
 JWT_SECRET_KEY = "cluster-jwt-secret-key-" + "j" * 32
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
+HAPROXY_503 = json.dumps(
+    {
+        "type": "/problems/service-unavailable",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "No app server is available; retry shortly.",
+    }
+).replace('"', '\\"')
 
 
 def missing_tools() -> list[str]:
@@ -452,6 +460,11 @@ defaults
     retries 3
     option redispatch
     option forwardfor
+    # While the group evicts a dead node (evs.suspect_timeout, 4 s) every node holds its commits and
+    # causal reads: a slow /health then is not a dead instance, so checks wait 10 s before failing.
+    timeout check 10s
+    # HAProxy's own 503 (no instance up) speaks the API's problem+json, with Retry-After.
+    http-error status 503 content-type application/problem+json hdr Retry-After 5 string "{HAPROXY_503}"
 
 frontend http
     bind 127.0.0.1:{self.http_port}
@@ -461,7 +474,7 @@ backend apps
     balance roundrobin
     option httpchk GET /health
     http-check expect status 200
-    default-server inter 1s fall 2 rise 2
+    default-server inter 2s fall 3 rise 2
 {servers}
 """
 
