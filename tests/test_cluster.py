@@ -268,8 +268,11 @@ def test_a_node_killed_under_load_loses_no_acknowledged_order(cluster):
         assert [(b, q) for b, q, _ in lines] == [(i["book_id"], i["quantity"]) for i in body["items"]], oid
         assert history == ["pending"], oid
 
+    log_before = victim.error_log.read_text(errors="replace")
     victim.start()
     victim.wait_synced(size=3, timeout=180)
+    rejoin_log = victim.error_log.read_text(errors="replace")[len(log_before) :]
+    assert "IST received" in rejoin_log, "the node did not catch up by incremental state transfer"
     assert order_snapshot(victim, list(placed)) == snapshots[0], "the rejoined node did not catch up"
     for book_id in books:
         for node in cluster.nodes:
