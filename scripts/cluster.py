@@ -11,8 +11,8 @@ Layout (ports from --base-port, default 14000; node i = 1..3, app i talks to nod
 
 The nodes run as the `mysql` user (rsync SST is refused to root) in data directories it owns under
 --dir (default /tmp/bookstore-cluster-<base>). Every app instance gets the same SECRET_KEY,
-JWT_SECRET_KEY and REDIS_URL, and DB_WSREP_SYNC_WAIT=1 so that its reads wait for the writes the
-cluster already committed on other nodes. The tests (tests/test_cluster.py) and the benchmark
+JWT_SECRET_KEY and REDIS_URL, and DB_WSREP_SYNC_WAIT=3 so that its reads and its conditional
+UPDATEs (the stock) wait for the writes the cluster already committed on other nodes. The tests (tests/test_cluster.py) and the benchmark
 (bench/bench_cluster.py) use the Cluster class directly.
 """
 
@@ -301,7 +301,7 @@ class App:
             "JWT_SECRET_KEY": JWT_SECRET_KEY,
             "REDIS_URL": self.cluster.redis_url,
             "TRUSTED_PROXIES": "1",
-            "DB_WSREP_SYNC_WAIT": "1",
+            "DB_WSREP_SYNC_WAIT": "3",
             "BCRYPT_ROUNDS": os.environ.get("CLUSTER_BCRYPT_ROUNDS", "4"),
             "LOGIN_RATE_LIMIT": "100000 per minute",
             "REGISTER_RATE_LIMIT": "100000 per minute",
