@@ -11,9 +11,10 @@ Layout (ports from --base-port, default 14000; node i = 1..3, app i talks to nod
 
 The nodes run as the `mysql` user (rsync SST is refused to root) in data directories it owns under
 --dir (default /tmp/bookstore-cluster-<base>). Every app instance gets the same SECRET_KEY,
-JWT_SECRET_KEY and REDIS_URL, and DB_WSREP_SYNC_WAIT=3 so that its reads and its conditional
-UPDATEs (the stock) wait for the writes the cluster already committed on other nodes. The tests (tests/test_cluster.py) and the benchmark
-(bench/bench_cluster.py) use the Cluster class directly.
+JWT_SECRET_KEY and REDIS_URL (CLUSTER_REDIS_URL, default redis://127.0.0.1:6379/5, emptied by
+`down`), and DB_WSREP_SYNC_WAIT=3 so that its reads and its conditional UPDATEs (the stock) wait
+for the writes the cluster already committed on other nodes. The tests (tests/test_cluster.py) and
+the benchmark (bench/bench_cluster.py) use the Cluster class directly.
 """
 
 from __future__ import annotations
