@@ -135,3 +135,25 @@ BENCH_REPORTS_ARGS ?=
 .PHONY: bench-reports
 bench-reports: $(RUNTIME_STAMP)
 	$(PY) bench/bench_reports.py --write-readme $(BENCH_REPORTS_ARGS)
+
+# --- Galera cluster (issue 13; scripts/cluster.py, README "Running at scale") ----------------------
+
+# cluster-up: 3 MariaDB Galera nodes (run as the mysql user, so root is needed), one gunicorn per node
+# and HAProxy on http://127.0.0.1:14000 (CLUSTER_BASE_PORT to change); installs galera-4, rsync and
+# haproxy with apt-get when missing. cluster-down stops it all and removes /tmp/bookstore-cluster-<port>.
+.PHONY: cluster-up cluster-down test-cluster bench-cluster
+cluster-up: $(RUNTIME_STAMP)
+	$(PY) scripts/cluster.py up
+
+cluster-down: $(RUNTIME_STAMP)
+	$(PY) scripts/cluster.py down
+
+# The six cluster tests (tests/test_cluster.py) on a private cluster at ports 15000-15103: ~3 minutes.
+test-cluster: $(DEV_STAMP)
+	CLUSTER_TESTS=1 $(PY) -m pytest tests/test_cluster.py -m cluster -v $(PYTEST_ARGS)
+
+# bench-cluster: orders/s and p50/p99 through HAProxy on 1 node vs 3 nodes, hot and spread books,
+# certification conflicts and retries, catalogue reads per node; writes bench/README.md "Cluster".
+BENCH_CLUSTER_ARGS ?=
+bench-cluster: $(RUNTIME_STAMP)
+	$(PY) bench/bench_cluster.py $(BENCH_CLUSTER_ARGS)

@@ -55,6 +55,9 @@ def engine_options(url: str) -> dict:
     """Connection pool and driver settings for the chosen database."""
     if url.startswith("mysql"):
         lock_wait = env_int("DB_LOCK_WAIT_TIMEOUT", 5)
+        # Galera only: 1 makes every read (3: also every UPDATE/DELETE) wait for what the cluster committed.
+        sync_wait = env_int("DB_WSREP_SYNC_WAIT", 0)
+        galera = f", wsrep_sync_wait={sync_wait}" if sync_wait else ""
         return {
             # Statement parameters (password hashes among them) never reach error messages or logs.
             "hide_parameters": True,
@@ -74,7 +77,7 @@ def engine_options(url: str) -> dict:
                 "write_timeout": env_int("DB_WRITE_TIMEOUT", 15),
                 "charset": "utf8mb4",
                 "init_command": (
-                    f"SET SESSION sql_mode='{MYSQL_SQL_MODE}', innodb_lock_wait_timeout={lock_wait}, time_zone='+00:00'"
+                    f"SET SESSION sql_mode='{MYSQL_SQL_MODE}', innodb_lock_wait_timeout={lock_wait}, time_zone='+00:00'{galera}"
                 ),
             },
         }
@@ -130,6 +133,7 @@ class Config:
     IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48)
 
     PROCESSING_DAYS = env_int("PROCESSING_DAYS", 5)
+    DB_CONFLICT_RETRIES = env_int("DB_CONFLICT_RETRIES", 10)
     SHIPPING_DAYS = env_int("SHIPPING_DAYS", 3)
     # ISO 4217 code of the prices (the API's money strings carry none); the report charts show it.
     CURRENCY = (os.environ.get("CURRENCY") or "USD").strip().upper()

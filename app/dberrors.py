@@ -4,7 +4,7 @@ reader all classify errors here."""
 from sqlalchemy.exc import DBAPIError
 
 # MySQL/MariaDB error numbers.
-UNAVAILABLE = frozenset({1040, 1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031})
+UNAVAILABLE = frozenset({1040, 1047, 1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031})  # 1047: a non-primary Galera node
 LOCK_CONFLICT = frozenset({1205, 1213})  # lock wait timeout, deadlock (and a Galera certification failure)
 CHECK_VIOLATION = frozenset({3819, 4025})
 BAD_VALUE = frozenset({1264, 1292, 1366, 1406, 1690})

@@ -200,7 +200,10 @@ class Reader:
         sql, driver_params = prepared.driver_params(self.engine.dialect, params)
         error = self.engine.dialect.loaded_dbapi.Error
         for attempt in (1, 2):
-            raw = self.engine.raw_connection()
+            try:
+                raw = self.engine.raw_connection()
+            except error as err:  # cannot connect (or a Galera node refuses the session): 503
+                raise DBAPIError.instance(sql, driver_params, err, error, connection_invalidated=True) from err
             try:
                 rows = _execute(raw.dbapi_connection, sql, driver_params, False, False).rows
                 return rows[0] if rows else None

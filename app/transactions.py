@@ -6,6 +6,7 @@ import random
 import time
 from collections.abc import Callable
 
+from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from app.dberrors import is_lock_conflict
@@ -14,22 +15,26 @@ from app.extensions import db
 
 log = logging.getLogger(__name__)
 
-MAX_RETRIES = 3
+# Retries after a deadlock, lock wait timeout or Galera certification conflict (DB_CONFLICT_RETRIES),
+# each after a full-jitter sleep below min(cap, base * 2**attempt): bench/README.md, "Cluster".
+BACKOFF_BASE = 0.01
+BACKOFF_CAP = 0.2
 
 
 def run_transaction(work: Callable, *args, **kwargs):
     """Run `work` (which commits) and retry it on a deadlock or lock wait timeout, then 503."""
-    for attempt in range(MAX_RETRIES + 1):
+    retries = current_app.config["DB_CONFLICT_RETRIES"]
+    for attempt in range(retries + 1):
         try:
             return work(*args, **kwargs)
         except OperationalError as err:
             db.session.rollback()
             if not is_lock_conflict(err):
                 raise
-            if attempt == MAX_RETRIES:
+            if attempt == retries:
                 log.warning("giving up after %d lock conflicts in %s", attempt + 1, work.__name__)
                 raise ServiceUnavailable(
                     "The store is busy with conflicting changes; retry shortly.", retry_after=1
                 ) from err
-            time.sleep(random.uniform(0.005, 0.02) * (2**attempt))
+            time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt + 1))))
     raise AssertionError("unreachable")
