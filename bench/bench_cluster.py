@@ -47,7 +47,19 @@ def register(cl: Cluster, n: int) -> list[str]:
     with requests.Session() as s:
         for i in range(n):
             name = f"bench{i}"
-            account = {"name": name, "email": f"{name}@example.com", "username": name, "password": "password-123"}
+            account = {
+                "name": name,
+                "email": f"{name}@example.com",
+                "username": name,
+                "password": "password-123",
+                "default_address": {
+                    "name": name,
+                    "line1": "1 Cluster Road",
+                    "city": "Galera",
+                    "postal_code": "10001",
+                    "country": "FI",
+                },
+            }
             s.post(cl.base_url + "/register", json=account, timeout=30)
             r = s.post(cl.base_url + "/login", json={"username": name, "password": "password-123"}, timeout=30)
             r.raise_for_status()

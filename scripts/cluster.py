@@ -306,6 +306,8 @@ class App:
             "BCRYPT_ROUNDS": os.environ.get("CLUSTER_BCRYPT_ROUNDS", "4"),
             "LOGIN_RATE_LIMIT": "100000 per minute",
             "REGISTER_RATE_LIMIT": "100000 per minute",
+            "LOGIN_ADDRESS_RATE_LIMIT": "100000 per minute",
+            "PROFILE_RATE_LIMIT": "100000 per minute",
             "LOG_LEVEL": "WARNING",
             **self.cluster.app_env,
         }
@@ -316,6 +318,8 @@ class App:
         self.proc = subprocess.Popen(
             [
                 str(VENV_BIN / "gunicorn"),
+                "-c",
+                str(ROOT / "gunicorn.conf.py"),
                 "-w",
                 str(self.cluster.workers),
                 "--threads",

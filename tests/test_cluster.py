@@ -56,7 +56,19 @@ def register(cl: Cluster, n: int) -> list[str]:
 
     def sign_up(i: int) -> str:
         name = f"buyer{i}"
-        account = {"name": name, "email": f"{name}@example.com", "username": name, "password": "password-123"}
+        account = {
+            "name": name,
+            "email": f"{name}@example.com",
+            "username": name,
+            "password": "password-123",
+            "default_address": {
+                "name": name,
+                "line1": "1 Cluster Road",
+                "city": "Galera",
+                "postal_code": "10001",
+                "country": "FI",
+            },
+        }
         r = requests.post(cl.base_url + "/register", json=account, timeout=60)
         assert r.status_code == 201, r.text
         r = requests.post(cl.base_url + "/login", json={"username": name, "password": "password-123"}, timeout=60)
