@@ -17,6 +17,21 @@ from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import failpoints, prepared
+from app.accounts import sessions
+from app.accounts.routes import accounts_blp, auth_blp
+from app.api import StrictJSONProvider
+from app.auth import init_jwt_errors
+from app.books.routes import blp as books_blp
+from app.cart.routes import blp as cart_blp
+from app.commands import register_commands
+from app.customers.routes import blp as customers_blp
+from app.errors import register_errors
+from app.extensions import api, db, jwt, limiter, ma, migrate
+from app.fields import IdConverter, decimal_strings
+from app.orders.routes import blp as orders_blp
+from app.reports.routes import blp as reports_blp
+from app.service.routes import blp as service_blp
+from app.web.routes import bp as web_bp
 from config import Config, dev_secret, get_config
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -37,8 +52,6 @@ WEB_CSP = (
 def create_app(config: type[Config] | str | None = None) -> Flask:
     cfg = config if isinstance(config, type) else get_config(config)
     app = Flask(__name__, instance_relative_config=True)
-    from app.api import StrictJSONProvider
-    from app.fields import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # ids past INT are 404, not a driver error
     app.json = StrictJSONProvider(app)  # request.get_json reads numbers as the body parser does
@@ -55,14 +68,11 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
-    from app.extensions import limiter
 
     _limit_only_decorated_routes(app, limiter)  # after the blueprints: their limits are known then
     register_request_hooks(app)
-    from app.errors import register_errors
 
     register_errors(app)
-    from app.commands import register_commands
 
     register_commands(app)
     return app
@@ -90,11 +100,12 @@ def _check_secrets(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app.extensions import api, db, jwt, limiter, ma, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     jwt.init_app(app)
+    init_jwt_errors(jwt)
+    sessions.init_jwt(jwt)
     ma.init_app(app)
     limiter.init_app(app)
     plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
@@ -114,7 +125,6 @@ def register_extensions(app: Flask) -> None:
             },
         },
     )
-    from app.fields import decimal_strings
 
     plugin.converter.add_attribute_function(decimal_strings)
     if app.config["CORS_ORIGINS"]:
@@ -219,14 +229,6 @@ def _tune_engine(engine) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.accounts.routes import accounts_blp, auth_blp
-    from app.books.routes import blp as books_blp
-    from app.cart.routes import blp as cart_blp
-    from app.customers.routes import blp as customers_blp
-    from app.extensions import api
-    from app.orders.routes import blp as orders_blp
-    from app.reports.routes import blp as reports_blp
-    from app.service.routes import blp as service_blp
 
     for blp in (service_blp, auth_blp, accounts_blp, customers_blp, books_blp, cart_blp, orders_blp, reports_blp):
         api.register_blueprint(blp)
@@ -234,7 +236,6 @@ def register_blueprints(app: Flask) -> None:
         "/docs", "/openapi.json", config={"app_name": app.config["API_TITLE"], "persistAuthorization": True}
     )
     app.register_blueprint(docs, url_prefix="/docs")
-    from app.web.routes import bp as web_bp
 
     app.register_blueprint(web_bp)  # the pages: a plain Flask blueprint, not in the OpenAPI document
 

@@ -1,18 +1,15 @@
-"""Passwords (bcrypt), JWT loaders that answer 401 problem+json, and role decorators."""
+"""Passwords (bcrypt), the 401 problems of token failures, roles and the route decorators that
+declare who may call a route."""
 
 import functools
 from copy import deepcopy
-from dataclasses import dataclass
 from functools import wraps
 
 import bcrypt
-from flask import current_app, g
+from flask import current_app
 from flask_jwt_extended import current_user, verify_jwt_in_request
-from sqlalchemy import bindparam, exists, select
 
-from app.errors import Forbidden, NotFound, problem
-from app.extensions import db, jwt
-from app.prepared import Prepared
+from app.errors import Forbidden, problem
 
 BCRYPT_MAX_BYTES = 72
 
@@ -81,132 +78,43 @@ def _unauthorized(detail: str):
     return problem(401, detail, headers=BEARER_CHALLENGE)
 
 
-@jwt.unauthorized_loader
 def _missing_token(reason):
     return _unauthorized("Authentication required: send 'Authorization: Bearer <access token>'.")
 
 
-@jwt.invalid_token_loader
 def _invalid_token(reason):
     return _unauthorized("The token is invalid.")
 
 
-@jwt.expired_token_loader
 def _expired_token(header, payload):
     return _unauthorized("The token has expired.")
 
 
-@jwt.revoked_token_loader
 def _revoked_token(header, payload):
     return _unauthorized("The token has been revoked.")
 
 
-@jwt.needs_fresh_token_loader
 def _needs_fresh(header, payload):
     return _unauthorized("A fresh token is required.")
 
 
-@jwt.user_lookup_error_loader
 def _user_lookup_error(header, payload):
     return _unauthorized("The account behind this token no longer exists or is deactivated.")
 
 
-@jwt.token_verification_failed_loader
 def _verification_failed(header, payload):
     return _unauthorized("The token is invalid.")
 
 
-@jwt.user_identity_loader
-def _identity(account):
-    return str(account.id) if hasattr(account, "id") else str(account)
-
-
-def _account_id(payload) -> int | None:
-    try:
-        return int(payload["sub"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: `current_user` on every authenticated request. The ORM account is loaded
-    only by the routes that show or change it (`current_account()`)."""
-
-    id: int
-    role: str
-    is_active: bool
-    customer_id: int | None
-    token_version: int
-    kept_session: str | None
-
-    def session_valid(self, claims: dict) -> bool:
-        """Tokens carry the version they were issued under; a password change bumps it, which
-        ends every other login session. The session that made the change lives on."""
-        return claims.get("ver", 0) == self.token_version or (
-            self.kept_session is not None and claims.get("sid") == self.kept_session
-        )
-
-
-@functools.cache
-def _principal_statement() -> Prepared:
-    from app.accounts.models import Account, RevokedToken
-
-    accounts, revoked = Account.__table__, RevokedToken.__table__
-    is_revoked = exists().where(revoked.c.jti.in_([bindparam("jti"), bindparam("sid")]))
-    return Prepared(
-        select(
-            accounts.c.id,
-            accounts.c.role,
-            accounts.c.is_active,
-            accounts.c.customer_id,
-            accounts.c.token_version,
-            accounts.c.kept_session,
-            is_revoked.label("revoked"),
-        ).where(accounts.c.id == bindparam("account_id"))
-    )
-
-
-@jwt.token_in_blocklist_loader
-def _is_revoked(header, payload) -> bool:
-    """One SELECT answers both questions of every authenticated request: is this token (or its
-    login session) revoked, and who is the account? The answer is kept for the user lookup."""
-    jti, sid = payload.get("jti"), payload.get("sid")
-    account_id = _account_id(payload)
-    if jti is None or account_id is None:
-        return True
-    if payload.get("type") == "refresh" and sid:
-        # A refresh token already used is refused by the refresh itself, which then ends the
-        # whole session (reuse detection): only the session's revocation is looked up here.
-        jti = sid
-    rows = _principal_statement().run({"jti": jti, "sid": sid or jti, "account_id": account_id}).rows
-    principal = Principal(*(rows[0][:6])) if rows else None
-    g._auth_principal = (account_id, principal)
-    return bool(rows and rows[0][6])
-
-
-@jwt.user_lookup_loader
-def _load_principal(header, payload):
-    account_id = _account_id(payload)
-    if account_id is None:
-        return None
-    cached = g.pop("_auth_principal", None)
-    if cached is None or cached[0] != account_id:  # the blocklist check always runs first
-        return None
-    principal = cached[1]
-    if principal is None or not principal.is_active or not principal.session_valid(payload):
-        return None
-    return principal
-
-
-def current_account():
-    """The caller's account as an ORM object, for the routes that show or change it."""
-    from app.accounts.models import Account
-
-    account = db.session.get(Account, current_user.id)
-    if account is None:  # deleted since the token check of this very request
-        raise NotFound("Your account no longer exists.")
-    return account
+def init_jwt_errors(manager) -> None:
+    """Every token failure Flask-JWT-Extended detects is a 401 problem (its default is a 422)."""
+    manager.unauthorized_loader(_missing_token)
+    manager.invalid_token_loader(_invalid_token)
+    manager.expired_token_loader(_expired_token)
+    manager.revoked_token_loader(_revoked_token)
+    manager.needs_fresh_token_loader(_needs_fresh)
+    manager.user_lookup_error_loader(_user_lookup_error)
+    manager.token_verification_failed_loader(_verification_failed)
 
 
 # --- Route decorators ---------------------------------------------------------------------------

@@ -258,9 +258,14 @@ def test_deleting_a_book_while_it_is_ordered_retires_it(live):
         assert {r.status_code for r in orders} <= {201, 409}
         for r in orders:
             if r.status_code == 409:  # the book was gone by then: short, with nothing available
-                assert r.json()["shortages"] == [
-                    {"book_id": book_id, "title": f"Withdrawn {round_no}", "requested": 1, "available": 0}
-                ]
+                # the title is null when the book was deleted outright (no order or cart named it then)
+                (shortage,) = r.json()["shortages"]
+                assert shortage["title"] in (None, f"Withdrawn {round_no}"), shortage
+                assert {k: shortage[k] for k in ("book_id", "requested", "available")} == {
+                    "book_id": book_id,
+                    "requested": 1,
+                    "available": 0,
+                }
         assert {r.status_code for r in carts} <= {200, 404}
         placed = sum(r.status_code == 201 for r in orders)
         retired = live.scalar("SELECT is_retired FROM books WHERE id = :b", b=book_id)

@@ -1,22 +1,12 @@
-"""The rate limits of sign-up, login and the routes that tell whether an email or username is taken.
-
-Each is a Flask-Limiter decorator whose key names what is counted: the client address for
-sign-ups, the client address and the *account* for logins (and the address alone for all its
-login attempts), the calling account for profile changes. Every attempt spends one unit, failing or not; a spent bucket answers 429 with
-Retry-After (app/errors.py).
-"""
+"""The login limits: per client address and the *account* a typed name designates, and per client
+address for all its login attempts. Every attempt spends one unit, failing or not; a spent bucket
+answers 429 with Retry-After (app/errors.py). Sign-up and profile limits are app/limits.py."""
 
 from flask import current_app, request
-from flask_jwt_extended import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts import services
-from app.auth import ROLE_ADMIN
 from app.extensions import db, limiter
-
-
-def _register_key() -> str:
-    return f"register:{request.remote_addr}"
 
 
 def _login_key() -> str:
@@ -47,24 +37,5 @@ def _login_address_key() -> str:
     return f"login-address:{request.remote_addr}"
 
 
-def _profile_key() -> str:
-    return f"profile:{current_user.id}"
-
-
-def _is_admin() -> bool:
-    return current_user.role == ROLE_ADMIN
-
-
-register_limit = limiter.shared_limit(
-    lambda: current_app.config["REGISTER_RATE_LIMIT"], scope="register", key_func=_register_key
-)
-
 login_limit = limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_login_key)
 login_address_limit = limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], key_func=_login_address_key)
-
-# Below @requires on PATCH /me, PUT/PATCH /accounts/{id} and PUT/PATCH /customers/{id}: a 409 or
-# 200 there tells whether an email or username is taken. Admins are exempt: they can list every
-# account and customer anyway, so the answer tells them nothing new.
-profile_limit = limiter.shared_limit(
-    lambda: current_app.config["PROFILE_RATE_LIMIT"], scope="profile", key_func=_profile_key, exempt_when=_is_admin
-)

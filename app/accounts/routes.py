@@ -3,7 +3,7 @@
 from flask_jwt_extended import current_user, get_jwt
 
 from app.accounts import services
-from app.accounts.limits import login_address_limit, login_limit, profile_limit, register_limit
+from app.accounts.limits import login_address_limit, login_limit
 from app.accounts.schemas import (
     AccountCreateSchema,
     AccountDetailSchema,
@@ -17,8 +17,12 @@ from app.accounts.schemas import (
     RegisterSchema,
     TokenSchema,
 )
+from app.accounts.sessions import current_account
 from app.api import Blueprint
-from app.auth import ADMIN, AUTHENTICATED, REFRESH, current_account, public, requires
+from app.auth import ADMIN, AUTHENTICATED, REFRESH, public, requires
+from app.customers.routes import blp as customers_blp
+from app.customers.schemas import CustomerCreateSchema, CustomerWithAccountSchema
+from app.limits import profile_limit, register_limit
 from app.pagination import LINK_HEADER, PageArgs, page_schema
 
 auth_blp = Blueprint("auth", __name__, description="Sign-up, login, tokens and the caller's own profile.")
@@ -183,3 +187,16 @@ def delete_account(account_id):
     """Delete an account; its customer record stays (self or admin)"""
     services.delete_account(services.get_account_for(current_user, account_id))
     return ""
+
+
+@customers_blp.post("")
+@public
+@register_limit
+@customers_blp.arguments(CustomerCreateSchema)
+@customers_blp.response(201, CustomerWithAccountSchema)
+@customers_blp.alt_response(409, response="CONFLICT")
+@customers_blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def create_customer(data):
+    """Create a customer; with username and password, its account too"""
+    customer = services.create_customer(data)
+    return customer, 201, {"Location": f"/customers/{customer.id}"}

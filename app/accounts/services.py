@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Account, RevokedToken
+from app.accounts.sessions import Principal
 from app.auth import (
     BEARER_CHALLENGE,
     ROLE_ADMIN,
     ROLE_CUSTOMER,
-    Principal,
     check_password,
     hash_password,
     password_weakness,
@@ -79,6 +79,16 @@ def register(data: dict) -> tuple[Customer, Account]:
     customer, account = new_customer_with_account(data)
     db.session.commit()
     return customer, account
+
+
+def create_customer(data: dict) -> Customer:
+    """POST /customers: a customer, with its login account when a username and password are given."""
+    if data.get("username"):
+        customer, _account = new_customer_with_account(data)
+    else:
+        customer = customer_services.new_customer(data)
+    db.session.commit()
+    return customer
 
 
 def create_admin(username: str, email: str, password: str) -> Account:

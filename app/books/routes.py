@@ -78,16 +78,6 @@ def update_book(data, book_id):
     return writes.update_book(book_id, data, replace=False)
 
 
-@blp.delete("/<int:book_id>")
-@requires(ADMIN)
-@blp.response(204)
-@blp.alt_response(404, response="NOT_FOUND")
-def delete_book(book_id):
-    """Delete a book; one ever ordered or in a cart is retired instead (admin)"""
-    writes.delete_book(book_id)
-    return ""
-
-
 @blp.put("/<int:book_id>/stock")
 @requires(ADMIN)
 @blp.arguments(StockSchema)

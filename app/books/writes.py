@@ -1,10 +1,8 @@
-"""The admin's catalogue writes: create, update, stock, restock, delete or retire. Each commits once
-and forgets the cached counts of this process."""
+"""The admin's catalogue writes: create, update, stock, restock. Each commits once and forgets the
+cached counts of this process. Deleting a book needs the carts and orders that name it:
+app/orders/catalogue.py."""
 
-import importlib
-
-import sqlalchemy as sa
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from app.books.models import MAX_STOCK, Book
 from app.books.reads import MAX_DB_ID, catalogue_changed, not_found
@@ -12,7 +10,6 @@ from app.books.search import LIVE
 from app.clock import utcnow
 from app.errors import Conflict, field_error
 from app.extensions import db
-from app.transactions import run_transaction
 
 OPTIONAL_FIELDS = ("genre", "description", "isbn", "published_year")
 WRITABLE_FIELDS = ("title", "author", "price", "stock", *OPTIONAL_FIELDS)
@@ -96,59 +93,3 @@ def restock(book_id: int, quantity: int) -> Book:
     db.session.commit()
     catalogue_changed()
     return book
-
-
-def _reference_table(module: str, name: str, table_name: str):
-    """The cart/order line table (book_id column), from its model when that module exists,
-    else from the database when the table exists there, else None."""
-    try:
-        return getattr(importlib.import_module(module), name).__table__
-    except (ImportError, AttributeError):
-        if sa.inspect(db.session.connection()).has_table(table_name):
-            return sa.table(table_name, sa.column("book_id"))
-        return None
-
-
-def _referenced(table, book_id: int, *, lock_all: bool = False) -> bool:
-    """Whether lines of `table` name the book, by a locking (current) read: a plain SELECT reads
-    the request's snapshot and misses lines committed since. `lock_all` locks every such line."""
-    if table is None:
-        return False
-    stmt = select(table.c.book_id).where(table.c.book_id == book_id).with_for_update()
-    return bool(db.session.execute(stmt if lock_all else stmt.limit(1)).all())
-
-
-def delete_book(book_id: int) -> str:
-    """Delete a book; one that was ever ordered or sits in a cart is retired instead:
-    hidden from the catalogue, taken out of every cart, kept for order history and reports.
-    Returns "deleted" or "retired"."""
-    if not 0 < book_id <= MAX_DB_ID:
-        raise not_found(book_id)
-    outcome = run_transaction(_delete_book, book_id)
-    catalogue_changed()
-    return outcome
-
-
-def _delete_book(book_id: int) -> str:
-    # Locks in the order a checkout takes them (cart lines, then the book), so neither waits for
-    # the other in a cycle; an order or cart change either commits before the lines are checked,
-    # or waits and then finds the book retired or gone.
-    cart_items = _reference_table("app.cart.models", "CartItem", "cart_items")
-    in_carts = _referenced(cart_items, book_id, lock_all=True)
-    book = db.session.execute(
-        select(Book).where(Book.id == book_id, LIVE).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if book is None:
-        db.session.rollback()
-        raise not_found(book_id)
-    order_items = _reference_table("app.orders.models", "OrderItem", "order_items")
-    if in_carts or _referenced(order_items, book_id):
-        book.is_retired = True
-        if cart_items is not None:
-            db.session.execute(delete(cart_items).where(cart_items.c.book_id == book_id))
-        outcome = "retired"
-    else:
-        db.session.delete(book)
-        outcome = "deleted"
-    db.session.commit()
-    return outcome

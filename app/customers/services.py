@@ -1,7 +1,7 @@
 """Customers: create, list, read, update, delete, with ownership checked in one place."""
 
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.auth import ROLE_ADMIN
 from app.customers.addresses import lock_customer_with_address, set_default_address
@@ -10,19 +10,8 @@ from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.pagination import paginate
 from app.prepared import Prepared
-from app.transactions import run_transaction
 
 PROFILE_FIELDS = ("name", "email", "phone")
-
-# Checks that other domains add (orders: "no order in progress") before a customer is deleted.
-# Each runs with the customer row locked and must read what it checks with a locking read.
-_delete_guards = []
-
-
-def register_delete_guard(func):
-    _delete_guards.append(func)
-    return func
-
 
 _customers = Customer.__table__
 _LOCK_CUSTOMER = Prepared(select(_customers.c.id).where(_customers.c.id == bindparam("customer_id")).with_for_update())
@@ -72,17 +61,6 @@ def new_customer(data: dict) -> Customer:
     return customer
 
 
-def create_customer(data: dict) -> Customer:
-    from app.accounts.services import new_customer_with_account
-
-    if data.get("username"):
-        customer, _account = new_customer_with_account(data)
-    else:
-        customer = new_customer(data)
-    db.session.commit()
-    return customer
-
-
 def apply_changes(customer: Customer, data: dict) -> None:
     if "email" in data and data["email"] != customer.email and _email_taken(data["email"], customer.id):
         raise _email_conflict(data["email"])
@@ -121,33 +99,3 @@ def update_customer(customer: Customer, data: dict, *, replace: bool) -> Custome
     apply_changes(customer, data)
     db.session.commit()
     return customer
-
-
-def delete_customer(customer: Customer) -> None:
-    run_transaction(_delete_customer, customer.id)
-
-
-def _delete_customer(customer_id: int) -> None:
-    """Lock the customer row (and its account) first, then run the guards: an order or a cart
-    change for this customer locks the row first too (`lock_customer`), so each one either
-    commits before the guards look, and they see it, or waits and then finds the customer gone.
-    The guards therefore read with locking (current) reads, never the request's snapshot."""
-    customer = db.session.execute(
-        select(Customer)
-        .options(joinedload(Customer.account))
-        .where(Customer.id == customer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if customer is None:
-        db.session.rollback()
-        raise NotFound(f"Customer {customer_id} not found.")
-    for guard in _delete_guards:
-        guard(customer)
-    if customer.account is not None:
-        from app.accounts.services import guard_last_admin
-
-        guard_last_admin(customer.account)
-        db.session.delete(customer.account)
-    db.session.delete(customer)
-    db.session.commit()

@@ -7,12 +7,15 @@ from marshmallow import validate
 
 from app.api import Blueprint
 from app.auth import ADMIN, AUTHENTICATED, ROLE_ADMIN, requires
+from app.books.routes import blp as books_blp
 from app.cart.services import customer_id_of
 from app.customers.models import Customer
+from app.customers.routes import blp as customers_blp
+from app.customers.schemas import CustomerDetailSchema
 from app.customers.services import get_customer_for
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.orders import services
+from app.orders import catalogue, customers, services
 from app.orders.schemas import (
     CustomerOrdersArgs,
     OrderCreateSchema,
@@ -191,3 +194,33 @@ def delete_order(order_id):
 def change_status(data, order_id):
     """Move an order along pending → paid → shipped → delivered, or cancel it (admin)"""
     return services.change_status(services.get_order_for(current_user, order_id), data["status"])
+
+
+@customers_blp.get("/<int:customer_id>")
+@requires(AUTHENTICATED)
+@customers_blp.response(200, CustomerDetailSchema)
+@customers_blp.alt_response(404, response="NOT_FOUND")
+def get_customer(customer_id):
+    """One customer with its purchase history (self or admin)"""
+    return customers.customer_with_history(current_user, customer_id)
+
+
+@customers_blp.delete("/<int:customer_id>")
+@requires(AUTHENTICATED)
+@customers_blp.response(204)
+@customers_blp.alt_response(404, response="NOT_FOUND")
+@customers_blp.alt_response(409, response="CONFLICT")
+def delete_customer(customer_id):
+    """Delete a customer with its account and cart (self or admin)"""
+    customers.delete_customer(current_user, customer_id)
+    return ""
+
+
+@books_blp.delete("/<int:book_id>")
+@requires(ADMIN)
+@books_blp.response(204)
+@books_blp.alt_response(404, response="NOT_FOUND")
+def delete_book(book_id):
+    """Delete a book; one ever ordered or in a cart is retired instead (admin)"""
+    catalogue.delete_book(book_id)
+    return ""

@@ -23,8 +23,7 @@ from app.books.models import Book
 from app.books.wording import copies, quoted
 from app.cart.models import CartItem
 from app.clock import utc_iso, utcnow
-from app.customers.models import Customer
-from app.customers.services import lock_customer_for_order, register_delete_guard
+from app.customers.services import lock_customer_for_order
 from app.dberrors import is_missing_reference
 from app.errors import (
     TYPE_ILLEGAL_TRANSITION,
@@ -37,7 +36,6 @@ from app.extensions import db
 from app.orders.models import (
     CANCELLABLE,
     CANCELLED,
-    IN_PROGRESS,
     MAX_ORDER_TOTAL,
     PENDING,
     SHIPPED,
@@ -529,22 +527,3 @@ def _advance(order_id: int, current: str, wanted: str) -> Order:
     db.session.add(OrderStatusChange(order_id=order_id, status=wanted, at=now))
     db.session.commit()
     return _reload(order_id)
-
-
-# --- customers -----------------------------------------------------------------------------------
-
-
-@register_delete_guard
-def _no_order_in_progress(customer: Customer) -> None:
-    # A locking (current) read: the snapshot of a plain SELECT misses orders committed since the
-    # request's first query, and the delete would then orphan them.
-    busy = db.session.execute(
-        select(func.count(Order.id))
-        .where(Order.customer_id == customer.id, Order.status.in_(IN_PROGRESS))
-        .with_for_update()
-    ).scalar_one()
-    if busy:
-        raise Conflict(
-            f"Customer {customer.id} has {busy} order(s) in progress (pending, paid or shipped); "
-            "cancel or deliver them first."
-        )
