@@ -1,16 +1,76 @@
-"""Indexes the reports need on tables other domains own (declared here so the models and the
-migrations agree; migration 0004 creates them).
+"""What the reports add to the schema: an index on a table the orders own, and the rollup tables.
 
 `ix_order_items_report` covers the order lines' join to their order and everything the reports
-read from a line, so the sales and popular-books reports walk this index only, never the table
-rows: a year of daily sales over 200k orders went from about 0.6 s to 0.35 s of SQL on MariaDB
-(bench/README.md).
+read from a line, so the direct report SQL walks this index only, never the table rows.
+
+The rollups (docs/decisions/0014-report-rollups.md) hold closed days (before today, UTC) summarised
+once: `report_sales_days` one row per summarised day (zeros included, so a missing row means "not
+summarised yet"), `report_book_days` per (day, book), `report_book_months` per (month, book) for
+months whose every day is summarised. A change to a closed day's counted orders (a cancellation, a
+backfill) adds its day to `report_dirty_days` in the same transaction; the summariser rewrites the
+day and deletes the markers it saw. No foreign keys: an insert here must never lock a book row that
+order placement is updating.
 """
 
-from sqlalchemy import Index
+from datetime import date
 
-from app.orders.models import OrderItem
+from sqlalchemy import BigInteger, Date, Index, Integer, insert, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.orders.models import Order, OrderItem
+from app.reports.periods import DAY, period_start
 
 REPORT_INDEX = Index(
     "ix_order_items_report", OrderItem.order_id, OrderItem.book_id, OrderItem.quantity, OrderItem.line_total
 )
+
+
+class SalesDay(db.Model):
+    __tablename__ = "report_sales_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    orders: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class BookSalesDay(db.Model):
+    __tablename__ = "report_book_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    book_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    units: Mapped[int] = mapped_column(Integer)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class BookSalesMonth(db.Model):
+    __tablename__ = "report_book_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first of the month
+    book_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    units: Mapped[int] = mapped_column(Integer)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class DirtyDay(db.Model):
+    """A closed day whose summary may be out of date; several markers per day may exist."""
+
+    __tablename__ = "report_dirty_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+
+
+def mark_order_day_dirty(order_id: int) -> None:
+    """Inside the caller's transaction: the day the order was placed needs summarising again."""
+    db.session.execute(
+        insert(DirtyDay).from_select(["day"], select(period_start(Order.created_at, DAY)).where(Order.id == order_id))
+    )
+
+
+def mark_days_dirty(days) -> None:
+    """Inside the caller's transaction: these days need summarising again (a backfill wrote them)."""
+    rows = [{"day": day} for day in sorted(set(days))]
+    if rows:
+        db.session.execute(insert(DirtyDay), rows)
