@@ -11,7 +11,9 @@ from app.reports import rollup
 
 
 @click.command("rollup")
-@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (default: the first order's).")
+@click.option(
+    "--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (default: the first order's)."
+)
 @click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (default: the last closed day).")
 def rollup_command(start, end):
     """Summarise every closed day that has no summary or a dirty one, a month at a time."""

@@ -207,7 +207,9 @@ def _summarise(start: date, end: date) -> int:
     }
     dirty = {_as_date(d) for _, d in markers}
     wanted = sorted(
-        day for day in (start + timedelta(days=i) for i in range((end - start).days + 1)) if day in dirty or day not in present
+        day
+        for day in (start + timedelta(days=i) for i in range((end - start).days + 1))
+        if day in dirty or day not in present
     )
     for low, high in _runs(wanted):
         totals = direct_day_totals(low, high)
