@@ -23,7 +23,7 @@ STATUSES = (PENDING, PAID, SHIPPED, DELIVERED, CANCELLED)
 HISTORY_DAYS = 75  # reaches back over two month boundaries
 
 
-def make_books(rng, count=12):
+def make_books(rng, count=30):
     books = [
         Book(
             title=f"Rollup {n}",
@@ -46,7 +46,8 @@ def add_orders(rng, books, count, now):
         at = now - timedelta(seconds=rng.randrange(HISTORY_DAYS * 86400))
         status = rng.choice(STATUSES)
         order = Order(status=status, created_at=at, updated_at=at, total=Decimal("0.00"))
-        for book in rng.sample(books, rng.randint(1, 4)):
+        picked = rng.choices(books, weights=range(len(books), 0, -1), k=rng.randint(1, 4))
+        for book in sorted(set(picked), key=lambda b: b.id):
             quantity = rng.randint(1, 3)
             price = book.price - rng.choice((0, 0, Decimal("0.50")))  # some lines at an older price
             order.items.append(
@@ -96,8 +97,12 @@ def cancel_some(rng, placed, share):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_rollup_answers_equal_the_direct_sql_through_cancellations_and_a_backfill(app, seed):
+def test_rollup_answers_equal_the_direct_sql_through_cancellations_and_a_backfill(app, seed, monkeypatch):
     rng = random.Random(seed)
+    if seed % 2:  # each bucket's top 1, 4, 16, ... rows: the pruned search has to widen or give up
+        monkeypatch.setattr(rollup, "TOP_K_FACTOR", 1)
+        monkeypatch.setattr(rollup, "TOP_K_MIN", 1)
+        monkeypatch.setattr(rollup, "TOP_K_MAX", 16)
     now = utcnow()
     today = rollup.first_open_day(now)
     books = make_books(rng)

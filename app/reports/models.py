@@ -36,19 +36,24 @@ class SalesDay(db.Model):
 
 
 class BookSalesDay(db.Model):
-    __tablename__ = "report_book_days"
+    """Keyed by book first (a book's rows over a range are one index range); (day, units) gives a
+    day's best sellers in order."""
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    __tablename__ = "report_book_days"
+    __table_args__ = (Index("ix_report_book_days_day_units", "day", "units"),)
+
     book_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     units: Mapped[int] = mapped_column(Integer)
     revenue_cents: Mapped[int] = mapped_column(BigInteger)
 
 
 class BookSalesMonth(db.Model):
     __tablename__ = "report_book_months"
+    __table_args__ = (Index("ix_report_book_months_month_units", "month", "units"),)
 
-    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first of the month
     book_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first of the month
     units: Mapped[int] = mapped_column(Integer)
     revenue_cents: Mapped[int] = mapped_column(BigInteger)
 

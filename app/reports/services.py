@@ -10,10 +10,11 @@ order counts on the UTC date it was placed: the range [from 00:00, to + 1 day 00
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import case, func, select, union_all
+from sqlalchemy import case, func, select
 
 from app.books.models import Book
 from app.extensions import db
+from app.orders.models import Order, OrderItem
 from app.reports import rollup
 from app.reports.periods import buckets, floor, sum_cents
 
@@ -53,39 +54,35 @@ def sales(start: date, end: date, period: str, *, direct: bool = False) -> dict:
 
 
 def popular_books(start: date, end: date, limit: int, *, direct: bool = False) -> dict:
+    """The top `limit` books: from the rollup and today's lines (`direct`: from the order tables)."""
     if direct:
-        rows = rollup.direct_book_totals(start, end).subquery()
-    else:
-        parts = rollup.book_totals(start, end)
-        if not parts:
-            return _done({"from_": start, "to": end, "items": []})
-        rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    book_id, units_col, cents_col = rows.c
-    units = func.sum(units_col).label("units_sold")
-    revenue = func.sum(cents_col).label("revenue")
-    top = (
-        select(book_id.label("book_id"), units, revenue)
-        .group_by(book_id)
-        .order_by(units.desc(), revenue.desc(), book_id)
-        .limit(limit)
-        .subquery()
-    )
-    found = _done(
-        db.session.execute(
-            select(top.c.book_id, Book.title, Book.author, top.c.units_sold, top.c.revenue)
-            .join(Book, Book.id == top.c.book_id)
-            .order_by(top.c.units_sold.desc(), top.c.revenue.desc(), top.c.book_id)
+        units = func.sum(OrderItem.quantity).label("units_sold")
+        revenue = sum_cents(OrderItem.line_total)
+        rows = db.session.execute(
+            select(OrderItem.book_id, units, revenue)
+            .join(Order, Order.id == OrderItem.order_id)
+            .where(*rollup.placed_between(start, end))
+            .group_by(OrderItem.book_id)
+            .order_by(units.desc(), revenue.desc(), OrderItem.book_id)
+            .limit(limit)
         ).all()
-    )
+    else:
+        rows = rollup.top_books(start, end, limit)
+    books = {}
+    if rows:
+        found = db.session.execute(select(Book.id, Book.title, Book.author).where(Book.id.in_([r[0] for r in rows])))
+        books = {b.id: b for b in found}
+    _done(None)
     items = [
         {
-            "book_id": r.book_id,
-            "title": r.title,
-            "author": r.author,
-            "units_sold": int(r.units_sold),
-            "revenue": _money(r.revenue),
+            "book_id": book_id,
+            "title": books[book_id].title,
+            "author": books[book_id].author,
+            "units_sold": int(units),
+            "revenue": _money(cents),
         }
-        for r in found
+        for book_id, units, cents in rows
+        if book_id in books
     ]
     return {"from_": start, "to": end, "items": items}
 

@@ -22,9 +22,11 @@ def _book_rows(name: str, period: str) -> None:
         sa.Column("book_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("units", sa.Integer(), nullable=False),
         sa.Column("revenue_cents", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(period, "book_id"),
+        sa.PrimaryKeyConstraint("book_id", period),
         **MYSQL,
     )
+    # A bucket's best sellers in order (the popular-books report's top K per day or month).
+    op.create_index(f"ix_{name}_{period}_units", name, [period, "units"])
 
 
 def upgrade():
@@ -51,5 +53,7 @@ def upgrade():
 
 def downgrade():
     op.drop_index("ix_report_dirty_days_day", table_name="report_dirty_days")
+    op.drop_index("ix_report_book_months_month_units", table_name="report_book_months")
+    op.drop_index("ix_report_book_days_day_units", table_name="report_book_days")
     for name in ("report_dirty_days", "report_book_months", "report_book_days", "report_sales_days"):
         op.drop_table(name)
