@@ -101,7 +101,8 @@ def needs_summary(start: date, end: date) -> bool:
     ).scalar_one()
     if present != (end - start).days + 1:
         return True
-    return db.session.execute(select(DirtyDay.id).where(DirtyDay.day >= start, DirtyDay.day <= end).limit(1)).first()
+    dirty = select(DirtyDay.id).where(DirtyDay.day >= start, DirtyDay.day <= end).limit(1)
+    return db.session.execute(dirty).first() is not None
 
 
 def ensure_summarised(start: date, end: date) -> None:
