@@ -29,6 +29,9 @@ def rollup_command(start, end):
     month, written = first.replace(day=1), 0
     while month <= last:
         # One month per transaction: a report waits for at most one month's summary, not all of them.
-        written += rollup.summarise(max(month, first), min(rollup.month_end(month), last))
+        done = rollup.summarise(max(month, first), min(rollup.month_end(month), last))
+        if done is None:
+            raise click.ClickException("Another summariser is busy; run again later.")
+        written += done
         month = rollup.month_end(month) + timedelta(days=1)
     click.echo(f"Summarised {written} day(s) from {first} to {last}.")

@@ -14,9 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import delete, func, insert, literal, select, text, union_all
+from sqlalchemy import Engine, delete, func, insert, literal, select, text, union_all
 
-from app.errors import ServiceUnavailable
 from app.extensions import db
 from app.fields import utcnow
 from app.orders.models import CANCELLED, STATUSES, Order, OrderItem
@@ -27,7 +26,7 @@ from app.reports.periods import DAY, MONTH, buckets, floor, period_start, sum_ce
 # Spelled as an IN list (not `!= 'cancelled'`) so the (status, created_at) index serves the range.
 COUNTED = tuple(s for s in STATUSES if s != CANCELLED)
 GRACE = timedelta(minutes=10)
-LOCK_SECONDS = 60
+LOCK_SECONDS = 10  # under the connections' read timeout (DB_READ_TIMEOUT, 15 s by default)
 ONE_DAY = timedelta(days=1)
 # Each bucket's top K rows: K starts at max(3 x limit, 30) and grows fourfold up to 4,000 (then every row).
 TOP_K_FACTOR, TOP_K_MIN, TOP_K_MAX = 3, 30, 4000
@@ -105,19 +104,21 @@ def needs_summary(start: date, end: date) -> bool:
     return db.session.execute(dirty).first() is not None
 
 
-def ensure_summarised(start: date, end: date) -> None:
+def ensure_summarised(start: date, end: date) -> bool:
     """Summarise the closed days of start..end that need it (and the rest of their months), so
-    the reads that follow find every closed day of the range summarised."""
+    the reads that follow find every closed day of the range summarised; False when another
+    summariser is busy for longer than LOCK_SECONDS (the caller then reads the order tables)."""
     if start > end or not needs_summary(start, end):
-        return
-    summarise(start.replace(day=1), month_end(end))
+        return True
+    return summarise(start.replace(day=1), month_end(end)) is not None
 
 
 def day_totals(start: date, end: date) -> dict[date, tuple[int, int, int]]:
     """What `direct_day_totals` answers, read from the rollup for closed days and live after."""
     cutoff = first_open_day()
     closed_end = min(end, cutoff - ONE_DAY)
-    ensure_summarised(start, closed_end)
+    if not ensure_summarised(start, closed_end):
+        return direct_day_totals(start, end)
     found = {}
     if start <= closed_end:
         rows = db.session.execute(
@@ -162,7 +163,8 @@ def book_sources(start: date, end: date) -> list[Source]:
     day rows for the closed days around them, the order tables for the open days."""
     cutoff = first_open_day()
     closed_end = min(end, cutoff - ONE_DAY)
-    ensure_summarised(start, closed_end)
+    if not ensure_summarised(start, closed_end):
+        return [Source(None, start, end)]
     sources = []
     if start <= closed_end:
         first_month = start if start.day == 1 else month_end(start) + ONE_DAY
@@ -257,33 +259,42 @@ def _stored_totals(stored: list[Source], books: set[int] | None) -> dict[int, tu
 
 
 @contextmanager
-def _one_summariser() -> Iterator[None]:
-    """Summarisers run one at a time; the caller's transaction is ended first, so the work after
-    the lock reads a snapshot taken after the previous summariser committed."""
+def _one_summariser() -> Iterator[bool]:
+    """Yield True once this process may summarise, False when another summariser kept the lock
+    for LOCK_SECONDS. Summarisers run one at a time: on MySQL/MariaDB under a named lock held on a
+    connection of its own (the session returns its connection to the pool at each commit), taken
+    after the caller's transaction ended and released after the summary committed, so each
+    summary reads a snapshot taken after the previous one committed. SQLite's BEGIN IMMEDIATE
+    already serialises writers."""
     db.session.commit()
-    if db.engine.dialect.name != "mysql":  # SQLite: BEGIN IMMEDIATE already serialises writers
-        yield
+    engine = db.engine
+    if engine.dialect.name != "mysql" or not isinstance(engine, Engine):  # tests: one shared connection
+        yield True
         return
     name = "CONCAT(DATABASE(), '.report_rollup')"
-    got = db.session.execute(text(f"SELECT GET_LOCK({name}, :seconds)"), {"seconds": LOCK_SECONDS}).scalar()
-    db.session.commit()
-    if got != 1:
-        raise ServiceUnavailable("The reports are being summarised; retry shortly.", retry_after=5)
-    try:
-        yield
-    finally:
-        db.session.rollback()
-        db.session.execute(text(f"SELECT RELEASE_LOCK({name})"))
-        db.session.commit()
+    with engine.connect() as lock:
+        got = lock.execute(text(f"SELECT GET_LOCK({name}, :seconds)"), {"seconds": LOCK_SECONDS}).scalar()
+        try:
+            yield got == 1
+        finally:
+            if got == 1:
+                lock.execute(text(f"SELECT RELEASE_LOCK({name})"))
+            lock.rollback()
 
 
-def summarise(start: date, end: date) -> int:
-    """Summarise the closed days of start..end that are missing or dirty; returns how many."""
+def summarise(start: date, end: date) -> int | None:
+    """Summarise the closed days of start..end that are missing or dirty; returns how many, or
+    None when another summariser is busy (a long `flask rollup` month)."""
     end = min(end, first_open_day() - ONE_DAY)
     if start > end:
         return 0
-    with _one_summariser():
-        return run_transaction(_summarise, start, end)
+    with _one_summariser() as mine:
+        if not mine:
+            return None
+        try:
+            return run_transaction(_summarise, start, end)
+        finally:
+            db.session.rollback()  # nothing is left open on the session's connection
 
 
 def _runs(days: list[date]) -> list[tuple[date, date]]:
