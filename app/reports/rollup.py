@@ -31,6 +31,7 @@ ONE_DAY = timedelta(days=1)
 # Each bucket's top K rows: K starts at max(3 x limit, 30) and grows fourfold up to 4,000 (then every row).
 TOP_K_FACTOR, TOP_K_MIN, TOP_K_MAX = 3, 30, 4000
 MAX_BUCKETS = 150
+DAY_K_DIVISOR = 10
 
 
 def first_open_day(now: datetime | None = None) -> date:
@@ -184,15 +185,21 @@ def _rank(item):
     return (-units, -cents, book_id)
 
 
+def _bucket_k(source: "Source", k: int) -> int:
+    """A day bucket's K is a tenth of a month's: a day's K-th value is small anyway, and a day's
+    long tail of one-copy sales would otherwise fill the candidates with books that never win."""
+    return k if source.table is BookSalesMonth else max(1, k // DAY_K_DIVISOR)
+
+
 def _bucket_tops(stored: list["Source"], k: int):
-    """SELECT (bucket, book_id, units): the k rows selling most copies in each bucket."""
+    """SELECT (bucket, book_id, units): the rows selling most copies in each bucket (`_bucket_k`)."""
     tops = []
     for source in stored:
         t = source.table
         for bucket in source.buckets():
             name = literal(f"{t.__tablename__}:{bucket.isoformat()}").label("bucket")
-            sub = select(name, t.book_id, t.units).where(source.key == bucket).order_by(t.units.desc()).limit(k)
-            sub = sub.subquery()
+            query = select(name, t.book_id, t.units).where(source.key == bucket).order_by(t.units.desc())
+            sub = query.limit(_bucket_k(source, k)).subquery()
             tops.append(select(sub.c.bucket, sub.c.book_id, sub.c.units))
     return union_all(*tops) if len(tops) > 1 else tops[0]
 
@@ -221,7 +228,8 @@ def top_books(start: date, end: date, limit: int) -> list[tuple[int, int, int]]:
         for bucket, book_id, units in db.session.execute(_bucket_tops(stored, k)):
             found.setdefault(bucket, []).append(int(units))
             candidates.add(book_id)
-        bound = sum(min(values) for values in found.values() if len(values) >= k)
+        full = {f"{s.table.__tablename__}:{b.isoformat()}": _bucket_k(s, k) for s in stored for b in s.buckets()}
+        bound = sum(min(values) for bucket, values in found.items() if len(values) >= full[bucket])
         if len(ranked_live) >= k:
             bound += ranked_live[k - 1][1][0]
         totals = _stored_totals(stored, candidates)
