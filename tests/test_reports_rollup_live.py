@@ -44,7 +44,8 @@ def live():
 
 
 def history(engine, rng) -> list[dict]:
-    """Orders on the last DAYS closed days, written straight to the tables; returns them."""
+    """Orders on the last DAYS closed days, written straight to the tables (their days marked dirty
+    for the rollups); returns them."""
     start = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(days=DAYS + 1)
     placed = []
     with engine.begin() as conn:
@@ -78,6 +79,8 @@ def history(engine, rng) -> list[dict]:
                     {"o": order_id, "b": book, "p": price, "q": quantity, "lt": price * quantity},
                 )
             placed.append({"id": order_id, "day": at.date(), "status": status, "lines": lines, "total": total})
+        for day in sorted({o["day"] for o in placed}):  # a backfill marks its days, as the seeder does
+            conn.execute(text("INSERT INTO report_dirty_days (day) VALUES (:day)"), {"day": day})
     return placed
 
 
