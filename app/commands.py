@@ -1,4 +1,4 @@
-"""CLI: `flask create-admin` and `flask seed`."""
+"""CLI: `flask create-admin`, `flask seed`, `flask purge-expired` and `flask rollup`."""
 
 import click
 from flask import current_app
@@ -13,6 +13,7 @@ from app.errors import APIError
 from app.extensions import db
 from app.orders.seed import seed_orders
 from app.orders.services import purge_idempotency_keys
+from app.reports.commands import rollup_command
 
 DEMO_ADMIN = {"username": "admin", "email": "admin@bookstore.example", "password": "admin-pass-123"}
 DEMO_CUSTOMER = {
@@ -101,3 +102,4 @@ def register_commands(app):
     app.cli.add_command(create_admin)
     app.cli.add_command(seed)
     app.cli.add_command(purge_expired)
+    app.cli.add_command(rollup_command)

@@ -1,7 +1,20 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -99,3 +112,27 @@ class IdempotencyKey(db.Model):
     response_body: Mapped[str | None] = mapped_column(Text)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class DirtyDay(db.Model):
+    """A closed day whose counted orders changed after it was summarised for the reports (a
+    cancellation, a backfill); several markers per day may exist. The report rollups summarise
+    such days again and delete the markers they saw (docs/decisions/0014-report-rollups.md)."""
+
+    __tablename__ = "report_dirty_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+
+
+def mark_order_day_dirty(order_id: int) -> None:
+    """Inside the caller's transaction: the day the order was placed needs summarising again."""
+    placed_on = func.date(Order.created_at, type_=Date)
+    db.session.execute(insert(DirtyDay).from_select(["day"], select(placed_on).where(Order.id == order_id)))
+
+
+def mark_days_dirty(days) -> None:
+    """Inside the caller's transaction: these days need summarising again (a backfill wrote them)."""
+    rows = [{"day": day} for day in sorted(set(days))]
+    if rows:
+        db.session.execute(insert(DirtyDay), rows)

@@ -15,6 +15,7 @@ paid). Everything the order services would have written is written here too, in 
   `updated_at` at the last change;
 * order lines with the title and price frozen (today's catalogue price) and `line_total`;
 * the status history, one row per step at its own time;
+* the days written, marked dirty for the report rollups (they summarise those days again);
 * books: the copies each live order took come off `stock` and go onto `units_sold`; a cancelled
   order gives them back. When the history sells more copies of a title than it holds, the title is
   restocked first (as `POST /books/{id}/restock` would), back to its starting level (at least 10).
@@ -43,7 +44,17 @@ from app.customers.addresses import default_address_text
 from app.customers.models import Customer
 from app.extensions import db
 from app.money import line_total as money_line_total
-from app.orders.models import CANCELLED, DELIVERED, PAID, PENDING, SHIPPED, Order, OrderItem, OrderStatusChange
+from app.orders.models import (
+    CANCELLED,
+    DELIVERED,
+    PAID,
+    PENDING,
+    SHIPPED,
+    Order,
+    OrderItem,
+    OrderStatusChange,
+    mark_days_dirty,
+)
 
 HISTORY_DAYS = 548  # 18 months
 DEMO_ORDERS = 120
@@ -271,6 +282,7 @@ def generate_history(count: int, *, seed: int = 2718, now: datetime | None = Non
             session.execute(insert(items_table), items)
             session.execute(insert(history_table), changes)
             bar.update(len(orders))
+    mark_days_dirty(placed.date() for placed in times)  # the reports summarise these days again
     changed = [
         {"b_id": book_id, "b_taken": stock.taken.get(book_id, 0), "b_sold": stock.sold.get(book_id, 0)}
         for book_id in sorted(set(stock.taken) | set(stock.sold))

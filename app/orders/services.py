@@ -45,6 +45,7 @@ from app.orders.models import (
     Order,
     OrderItem,
     OrderStatusChange,
+    mark_order_day_dirty,
 )
 from app.pagination import paginate
 from app.prepared import Prepared
@@ -496,6 +497,7 @@ def _cancel(order_id: int) -> Order:
             .execution_options(synchronize_session=False)
         )
     db.session.add(OrderStatusChange(order_id=order_id, status=CANCELLED, at=now))
+    mark_order_day_dirty(order_id)  # the reports' summary of that day no longer counts this order
     db.session.commit()
     return _reload(order_id)
 

@@ -1,32 +1,22 @@
 """Admin reports: sales over time, popular books, inventory.
 
-Every number is aggregated by the database (GROUP BY); Python only lays the grouped rows over
-the list of periods so that periods without orders show as zeros. Cancelled orders never count;
+Every number is aggregated by the database (GROUP BY); Python only lays the days over the list
+of periods so that periods without orders show as zeros. Closed days are read from the rollup
+(app/reports/rollup.py), today from the order tables. Cancelled orders never count;
 revenue is the sum of the order lines' frozen totals (unit price × quantity when placed). An
 order counts on the UTC date it was placed: the range [from 00:00, to + 1 day 00:00).
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import case, func, select
 
 from app.books.models import Book
 from app.extensions import db
 from app.money import ZERO, from_cents
-from app.orders.models import CANCELLED, STATUSES, Order, OrderItem
-from app.reports import models as _indexes  # noqa: F401  (the report index is part of the metadata)
-from app.reports.periods import as_date, buckets, period_start, sum_cents
-
-# Spelled as an IN list (not `!= 'cancelled'`) so the (status, created_at) index serves the range.
-COUNTED = tuple(s for s in STATUSES if s != CANCELLED)
-
-
-def _placed_between(start: date, end: date):
-    return (
-        Order.status.in_(COUNTED),
-        Order.created_at >= datetime.combine(start, time.min),
-        Order.created_at < datetime.combine(end + timedelta(days=1), time.min),
-    )
+from app.orders.models import Order, OrderItem
+from app.reports import rollup
+from app.reports.periods import buckets, floor, sum_cents
 
 
 def _done(rows):
@@ -35,41 +25,20 @@ def _done(rows):
     return rows
 
 
-def sales(start: date, end: date, period: str) -> dict:
-    # Two grouped reads in one transaction (one snapshot): orders per period from the orders
-    # index alone, copies and revenue per period from the lines. One query with
-    # COUNT(DISTINCT orders.id) over the join costs about twice as much on MariaDB.
-    bucket = period_start(Order.created_at, period)
-    placed = _placed_between(start, end)
-    orders = dict(db.session.execute(select(bucket, func.count(Order.id)).where(*placed).group_by(bucket)).all())
-    rows = _done(
-        db.session.execute(
-            select(
-                bucket.label("period_start"),
-                func.sum(OrderItem.quantity).label("units"),
-                sum_cents(OrderItem.line_total).label("revenue"),
-            )
-            .select_from(Order)
-            .join(OrderItem, OrderItem.order_id == Order.id)
-            .where(*placed)
-            .group_by(bucket)
-        ).all()
-    )
-    counts = {as_date(day): int(n) for day, n in orders.items()}
-    found = {as_date(r.period_start): r for r in rows}
-    series = []
-    for day in buckets(start, end, period):
-        row = found.pop(day, None)
-        series.append(
-            {
-                "period_start": day,
-                "orders": counts.pop(day, 0),
-                "units": int(row.units or 0) if row else 0,
-                "revenue": from_cents(row.revenue) if row else ZERO,
-            }
-        )
-    if found or counts:  # a period outside the list would mean the SQL and Python periods disagree
-        raise RuntimeError(f"periods {sorted({*found, *counts})} from the database are not in the series")
+def sales(start: date, end: date, period: str, *, direct: bool = False) -> dict:
+    """Closed days come from the rollup, the open ones from the order tables (`direct`: every day
+    from the order tables, as the exactness tests compare)."""
+    days = rollup.direct_day_totals(start, end) if direct else rollup.day_totals(start, end)
+    _done(None)
+    periods = {day: [0, 0, 0] for day in buckets(start, end, period)}
+    for day, figures in days.items():
+        point = periods[floor(day, period)]
+        for i, value in enumerate(figures):
+            point[i] += value
+    series = [
+        {"period_start": day, "orders": orders, "units": units, "revenue": from_cents(cents)}
+        for day, (orders, units, cents) in periods.items()
+    ]
     totals = {
         "orders": sum(p["orders"] for p in series),
         "units": sum(p["units"] for p in series),
@@ -78,34 +47,36 @@ def sales(start: date, end: date, period: str) -> dict:
     return {"from_": start, "to": end, "period": period, "totals": totals, "series": series}
 
 
-def popular_books(start: date, end: date, limit: int) -> dict:
-    units = func.sum(OrderItem.quantity).label("units_sold")
-    revenue = sum_cents(OrderItem.line_total).label("revenue")
-    top = (
-        select(OrderItem.book_id, units, revenue)
-        .join(Order, Order.id == OrderItem.order_id)
-        .where(*_placed_between(start, end))
-        .group_by(OrderItem.book_id)
-        .order_by(units.desc(), revenue.desc(), OrderItem.book_id)
-        .limit(limit)
-        .subquery()
-    )
-    rows = _done(
-        db.session.execute(
-            select(top.c.book_id, Book.title, Book.author, top.c.units_sold, top.c.revenue)
-            .join(Book, Book.id == top.c.book_id)
-            .order_by(top.c.units_sold.desc(), top.c.revenue.desc(), top.c.book_id)
+def popular_books(start: date, end: date, limit: int, *, direct: bool = False) -> dict:
+    """The top `limit` books: from the rollup and today's lines (`direct`: from the order tables)."""
+    if direct:
+        units = func.sum(OrderItem.quantity).label("units_sold")
+        revenue = sum_cents(OrderItem.line_total)
+        rows = db.session.execute(
+            select(OrderItem.book_id, units, revenue)
+            .join(Order, Order.id == OrderItem.order_id)
+            .where(*rollup.placed_between(start, end))
+            .group_by(OrderItem.book_id)
+            .order_by(units.desc(), revenue.desc(), OrderItem.book_id)
+            .limit(limit)
         ).all()
-    )
+    else:
+        rows = rollup.top_books(start, end, limit)
+    books = {}
+    if rows:
+        found = db.session.execute(select(Book.id, Book.title, Book.author).where(Book.id.in_([r[0] for r in rows])))
+        books = {b.id: b for b in found}
+    _done(None)
     items = [
         {
-            "book_id": r.book_id,
-            "title": r.title,
-            "author": r.author,
-            "units_sold": int(r.units_sold),
-            "revenue": from_cents(r.revenue),
+            "book_id": book_id,
+            "title": books[book_id].title,
+            "author": books[book_id].author,
+            "units_sold": int(units),
+            "revenue": from_cents(cents),
         }
-        for r in rows
+        for book_id, units, cents in rows
+        if book_id in books
     ]
     return {"from_": start, "to": end, "items": items}
 

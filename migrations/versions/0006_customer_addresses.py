@@ -1,6 +1,6 @@
 """customer_addresses: saved postal addresses, one of them the customer's default
 
-Revision ID: 0007a
+Revision ID: 0006
 Revises: 0005
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 
 MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 
-revision = "0007a"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None

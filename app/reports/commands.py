@@ -1,0 +1,37 @@
+"""`flask rollup`: summarise the closed days for the reports (run it from cron, e.g. hourly)."""
+
+from datetime import timedelta
+
+import click
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.orders.models import Order
+from app.reports import rollup
+
+
+@click.command("rollup")
+@click.option(
+    "--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (default: the first order's)."
+)
+@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (default: the last closed day).")
+def rollup_command(start, end):
+    """Summarise every closed day that has no summary or a dirty one, a month at a time."""
+    first = start.date() if start else db.session.execute(select(func.min(Order.created_at))).scalar()
+    db.session.commit()
+    if first is None:
+        click.echo("No orders: nothing to summarise.")
+        return
+    first = first.date() if hasattr(first, "date") else first
+    last = rollup.first_open_day() - timedelta(days=1)
+    if end:
+        last = min(end.date(), last)
+    month, written = first.replace(day=1), 0
+    while month <= last:
+        # One month per transaction: a report waits for at most one month's summary, not all of them.
+        done = rollup.summarise(max(month, first), min(rollup.month_end(month), last))
+        if done is None:
+            raise click.ClickException("Another summariser is busy; run again later.")
+        written += done
+        month = rollup.month_end(month) + timedelta(days=1)
+    click.echo(f"Summarised {written} day(s) from {first} to {last}.")
