@@ -24,10 +24,6 @@ ADMIN = "admin"
 REFRESH = "refresh"
 
 
-def password_too_long(password: str) -> bool:
-    return len(password.encode("utf-8")) > BCRYPT_MAX_BYTES
-
-
 def hash_password(password: str) -> str:
     rounds = current_app.config["BCRYPT_ROUNDS"]
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=rounds)).decode("ascii")

@@ -9,6 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.clock import utc_iso
 from app.extensions import api
+from app.money import CENT
 
 
 class StrictSchema(ma.Schema):
@@ -198,7 +199,6 @@ def _ascii_digits(value: str) -> str:
 MONEY_MAX = Decimal("100000000")
 MONEY_MAX_LENGTH = 24  # "-99999999.99" with room for trailing zeros; no amount needs more characters
 _MONEY_STRING = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-_CENT = Decimal("0.01")
 
 
 class Money(fields.Decimal):
@@ -229,11 +229,11 @@ class Money(fields.Decimal):
             raise self.make_error("invalid")
         if abs(raw) >= MONEY_MAX:
             raise self.make_error("range")
-        if raw.as_tuple().exponent < -2 and raw != raw.quantize(_CENT):
+        if raw.as_tuple().exponent < -2 and raw != raw.quantize(CENT):
             raise self.make_error("places")
         if self.positive and raw <= 0:
             raise self.make_error("positive")
-        return raw.quantize(_CENT)
+        return raw.quantize(CENT)
 
     def _to_decimal(self, value) -> Decimal:
         if isinstance(value, bool):
@@ -275,7 +275,7 @@ def decimal_strings(converter, field, **kwargs) -> dict:
     the number apispec assumes (Money, which also reads numbers, has its own mapping above)."""
     if isinstance(field, fields.Decimal) and not isinstance(field, Money) and field.as_string:
         doc = {"type": "string", "format": "decimal"}
-        if field.places == Decimal("0.01"):
+        if field.places == CENT:
             doc["pattern"] = DECIMAL_STRING_PATTERN
         return doc
     return {}

@@ -5,8 +5,6 @@ DELETE), retried when it loses a deadlock; no line is read, changed in Python an
 so concurrent changes never overwrite each other.
 """
 
-from decimal import Decimal
-
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,9 +19,9 @@ from app.customers.services import lock_customer
 from app.dberrors import is_missing_reference
 from app.errors import TYPE_OUT_OF_STOCK, Conflict, Forbidden, NotFound
 from app.extensions import db
+from app.money import ZERO, to_cents
+from app.money import line_total as money_line_total
 from app.transactions import run_transaction
-
-CENT = Decimal("0.01")
 
 
 def customer_id_of(account) -> int:
@@ -41,10 +39,10 @@ def view(customer_id: int) -> dict:
         .order_by(CartItem.id)
     ).all()
     items = []
-    total = Decimal("0.00")
+    total = ZERO
     quantity = 0
     for row in rows:
-        line_total = (row.price * row.quantity).quantize(CENT)
+        line_total = money_line_total(row.price, row.quantity)
         items.append(
             {
                 "book_id": row.book_id,
@@ -59,7 +57,7 @@ def view(customer_id: int) -> dict:
         total += line_total
         quantity += row.quantity
     db.session.commit()  # end the read transaction explicitly
-    return {"items": items, "total_quantity": quantity, "total": total.quantize(CENT)}
+    return {"items": items, "total_quantity": quantity, "total": to_cents(total)}
 
 
 _cart = CartItem.__table__

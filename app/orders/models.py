@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
 from app.extensions import db
+from app.money import CENT
 
 PENDING, PAID, SHIPPED, DELIVERED, CANCELLED = "pending", "paid", "shipped", "delivered", "cancelled"
 STATUSES = (PENDING, PAID, SHIPPED, DELIVERED, CANCELLED)
@@ -65,7 +66,7 @@ class Order(db.Model):
 
 
 # The largest total the column holds (Numeric(12, 2): 9,999,999,999.99); a bigger order is refused.
-MAX_ORDER_TOTAL = Decimal(10) ** (Order.total.type.precision - Order.total.type.scale) - Decimal("0.01")
+MAX_ORDER_TOTAL = Decimal(10) ** (Order.total.type.precision - Order.total.type.scale) - CENT
 
 
 class OrderItem(db.Model):

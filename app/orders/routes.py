@@ -6,15 +6,11 @@ from flask_jwt_extended import current_user
 from marshmallow import validate
 
 from app.api import Blueprint
-from app.auth import ADMIN, AUTHENTICATED, ROLE_ADMIN, requires
+from app.auth import ADMIN, AUTHENTICATED, requires
 from app.books.routes import blp as books_blp
-from app.cart.services import customer_id_of
-from app.customers.models import Customer
 from app.customers.routes import blp as customers_blp
 from app.customers.schemas import CustomerDetailSchema
 from app.customers.services import get_customer_for
-from app.errors import Forbidden, NotFound
-from app.extensions import db
 from app.orders import catalogue, customers, services
 from app.orders.schemas import (
     CustomerOrdersArgs,
@@ -70,17 +66,6 @@ def _idempotency(headers: dict, body: dict) -> services.Idempotency | None:
     )
 
 
-def _target_customer(requested: int | None) -> int:
-    """Customers order for themselves; an admin may name the customer."""
-    if requested is None or requested == current_user.customer_id:
-        return customer_id_of(current_user)
-    if current_user.role != ROLE_ADMIN:
-        raise Forbidden("Only an admin may place an order for another customer.")
-    if db.session.get(Customer, requested) is None:
-        raise NotFound(f"Customer {requested} not found.")
-    return requested
-
-
 @blp.post("/orders")
 @requires(AUTHENTICATED)
 @blp.arguments(IdempotencyHeader, location="headers")
@@ -92,7 +77,7 @@ def _target_customer(requested: int | None) -> int:
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def place_order(headers, data):
     """Place an order from `items`, or from the cart when `items` is absent"""
-    customer_id = _target_customer(data.get("customer_id"))
+    customer_id = services.buyer_for(current_user, data.get("customer_id"))
     placed = services.place_order(
         customer_id, data.get("items"), data.get("shipping_address"), _idempotency(headers, data)
     )
@@ -133,11 +118,7 @@ def customer_orders(args, customer_id):
 @blp.alt_response(403, response="FORBIDDEN")
 def list_orders(args):
     """Own orders newest first; admins see all and may filter by customer"""
-    if current_user.role == ROLE_ADMIN:
-        return services.list_orders(args, customer_id=args.get("customer_id"))
-    if args.get("customer_id") not in (None, current_user.customer_id):
-        raise Forbidden("Only an admin may list another customer's orders.")
-    return services.list_orders(args, customer_id=customer_id_of(current_user))
+    return services.list_orders_for(current_user, args)
 
 
 @blp.get("/orders/<int:order_id>")

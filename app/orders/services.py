@@ -10,7 +10,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select, update
@@ -22,7 +21,9 @@ from app.auth import ROLE_ADMIN
 from app.books.models import Book
 from app.books.wording import copies, quoted
 from app.cart.models import CartItem
+from app.cart.services import customer_id_of
 from app.clock import utc_iso, utcnow
+from app.customers.models import Customer
 from app.customers.services import lock_customer_for_order
 from app.dberrors import is_missing_reference
 from app.errors import (
@@ -30,9 +31,11 @@ from app.errors import (
     TYPE_OUT_OF_STOCK,
     BadRequest,
     Conflict,
+    Forbidden,
     NotFound,
 )
 from app.extensions import db
+from app.money import ZERO, line_total, money_string
 from app.orders.models import (
     CANCELLABLE,
     CANCELLED,
@@ -50,9 +53,6 @@ from app.orders.models import (
 from app.pagination import paginate
 from app.prepared import Prepared
 from app.transactions import run_transaction
-
-CENT = Decimal("0.01")
-
 
 # --- ownership -----------------------------------------------------------------------------------
 
@@ -278,10 +278,10 @@ def _place(customer_id, lines, shipping_address, idem) -> Placed:
                 "title": title,
                 "unit_price": price,
                 "quantity": quantity,
-                "line_total": (price * quantity).quantize(CENT),
+                "line_total": line_total(price, quantity),
             }
         )
-    total = sum((item["line_total"] for item in items), Decimal("0.00"))
+    total = sum((item["line_total"] for item in items), ZERO)
     if total > MAX_ORDER_TOTAL:
         db.session.rollback()
         raise BadRequest(
@@ -313,10 +313,6 @@ def _place(customer_id, lines, shipping_address, idem) -> Placed:
     return Placed(status=201, body=body, order_id=order_id, replayed=False)
 
 
-def _money(value: Decimal) -> str:
-    return format(value.quantize(CENT), "f")
-
-
 def order_document(
     order_id, customer_id, status, items, total, shipping_address, created_at, expected, history
 ) -> dict:
@@ -330,13 +326,13 @@ def order_document(
             {
                 "book_id": item["book_id"],
                 "title": item["title"],
-                "unit_price": _money(item["unit_price"]),
+                "unit_price": money_string(item["unit_price"]),
                 "quantity": item["quantity"],
-                "line_total": _money(item["line_total"]),
+                "line_total": money_string(item["line_total"]),
             }
             for item in items
         ],
-        "total": _money(total),
+        "total": money_string(total),
         "shipping_address": shipping_address,
         "created_at": utc_iso(created_at),
         "expected_delivery_date": expected.isoformat() if expected else None,
@@ -401,6 +397,26 @@ def purge_idempotency_keys(older_than_hours: int) -> int:
 
 
 # --- reading -------------------------------------------------------------------------------------
+
+
+def buyer_for(actor, requested: int | None) -> int:
+    """The customer an order is placed for: the caller's own, or for an admin the one named."""
+    if requested is None or requested == actor.customer_id:
+        return customer_id_of(actor)
+    if actor.role != ROLE_ADMIN:
+        raise Forbidden("Only an admin may place an order for another customer.")
+    if db.session.get(Customer, requested) is None:
+        raise NotFound(f"Customer {requested} not found.")
+    return requested
+
+
+def list_orders_for(actor, args: dict):
+    """GET /orders: a customer's own orders; an admin's view of all, filtered by `customer_id`."""
+    if actor.role == ROLE_ADMIN:
+        return list_orders(args, customer_id=args.get("customer_id"))
+    if args.get("customer_id") not in (None, actor.customer_id):
+        raise Forbidden("Only an admin may list another customer's orders.")
+    return list_orders(args, customer_id=customer_id_of(actor))
 
 
 def list_orders(args: dict, customer_id: int | None = None):
