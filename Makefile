@@ -66,7 +66,7 @@ seed: migrate
 	$(FLASK) seed
 
 # The threaded development server; production is `gunicorn -c gunicorn.conf.py -w 4 --threads 2 -b 0.0.0.0:8000 run:app`
-# (README): gunicorn.conf.py holds the request limits and the worker that answers gunicorn's own refusals as problem+json.
+# (docs/operations.md): gunicorn.conf.py holds the request limits and the worker that answers gunicorn's own refusals as problem+json.
 run: seed
 	@echo "Serving on http://$(HOST):$(PORT)  (docs: http://$(HOST):$(PORT)/docs, Ctrl-C stops)"
 	$(FLASK) run --host $(HOST) --port $(PORT) --with-threads --no-reload

@@ -1,6 +1,6 @@
 """Configuration read from the environment (and a `.env` file).
 
-Every variable is listed, with its default, in the README's configuration table.
+Every variable is listed, with its default, in docs/operations.md (Configuration).
 """
 
 import os
@@ -112,8 +112,7 @@ class Config:
 
     REDIS_URL = os.environ.get("REDIS_URL") or ""
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
-    # Off: Flask-Limiter would put its window's reset in Retry-After on every response (a 201
-    # said "Retry-After: 3600", a 503's "5" became 60 or 3600). The 429 handler sets its own.
+    # Off: Flask-Limiter would set Retry-After on every response; the 429 handler sets its own.
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)

@@ -79,8 +79,8 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
 
 
 class NoCookieSessions(SessionInterface):
-    """The API is stateless (bearer tokens) and sets no cookies: skip Flask's signed-cookie
-    session, which was decoded and checked on every request for nothing."""
+    """The API is stateless (bearer tokens) and sets no cookies, so Flask's signed-cookie session is
+    never opened (docs/decisions/0010-no-cookie-sessions.md)."""
 
     def open_session(self, app, request):
         return None  # Flask then uses a NullSession, which refuses writes
@@ -141,12 +141,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def _limit_only_decorated_routes(app: Flask, limiter) -> None:
-    """Flask-Limiter's before-request hook applies the limits that are not on a route's decorator:
-    default, application-wide, meta and blueprint limits, and the in-memory fallback ones while the
-    storage is down. This app has none of those: only login, sign-up and profile changes are limited,
-    and their decorators check those limits themselves when the views run. The hook had nothing to find on
-    every other request and cost ~6% of an order's CPU (bench/README.md), so it is taken out,
-    unless any such limit is configured."""
+    """Flask-Limiter's before-request hook only applies limits that are not on a route's decorator
+    (default, application, meta, blueprint and fallback limits); with none configured it is taken
+    out, as the decorated routes check their own (docs/decisions/0009-limiter-hook-only-where-limited.md)."""
     manager = limiter.limit_manager
     elsewhere = (
         manager.default_limits,

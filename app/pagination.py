@@ -1,4 +1,4 @@
-"""One paginate() for every list: the envelope of API.md plus an RFC 8288 Link header."""
+"""One paginate() for every list: the envelope of docs/api.md plus an RFC 8288 Link header."""
 
 import math
 from urllib.parse import urlencode

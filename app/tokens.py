@@ -1,14 +1,9 @@
 """flask-jwt-extended's JWTManager, remembering the bearer tokens it has already verified.
 
-Every authenticated request decoded its token three times (flask-jwt-extended reads the claims
-and the header unverified, then verifies them), and PyJWT checks each base64 character in Python:
-about a tenth of the CPU of placing an order. A client sends the same token with every request
-until it expires, so once a token has verified, its claims are kept, keyed by the whole token
-string (signature included) and the settings it was verified under (key, algorithms, audience,
-issuer). On every use the time claims are checked again against the clock exactly as PyJWT
-checks them (exp, nbf, iat, with the configured leeway); revocation, the account and its session
-version are still read from the database on every request (app/auth.py). Expired, refused and
-CSRF-checked decodes are never cached.
+A verified token's claims are kept, keyed by the whole token string (signature included) and the
+settings it was verified under, and its time claims are checked again on every use; revocation and
+the account are still read from the database on every request (app/accounts/sessions.py). Expired,
+refused and CSRF-checked decodes are never kept. Why: docs/decisions/0008-verified-token-cache.md.
 """
 
 import threading

@@ -1,4 +1,4 @@
-"""Who may call what, walked from `app.url_map` (issue 6, item 2; API.md "auth", "roles",
+"""Who may call what, walked from `app.url_map` (issue 6, item 2; docs/api.md "auth", "roles",
 "someone else's object").
 
 Every route has a rule here, and the rule must agree with what the view declares (`_access`, set

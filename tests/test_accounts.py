@@ -1,4 +1,4 @@
-"""Login accounts: the admin list and create, self/admin read, update and delete (API.md "Auth and accounts")."""
+"""Login accounts: the admin list and create, self/admin read, update and delete (docs/api.md "Auth and accounts")."""
 
 import json
 import subprocess

@@ -1,4 +1,4 @@
-"""Sign-up, login, tokens, logout, /me and the caller's own password (API.md "Auth and accounts")."""
+"""Sign-up, login, tokens, logout, /me and the caller's own password (docs/api.md "Auth and accounts")."""
 
 import base64
 import json

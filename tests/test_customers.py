@@ -1,4 +1,4 @@
-"""Customer records (API.md "Customers", without purchase and orders)."""
+"""Customer records (docs/api.md "Customers", without purchase and orders)."""
 
 import pytest
 

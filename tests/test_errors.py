@@ -1,4 +1,4 @@
-"""The one error path: every failure is RFC 9457 problem+json (API.md "Conventions")."""
+"""The one error path: every failure is RFC 9457 problem+json (docs/api.md "Conventions")."""
 
 import io
 import json

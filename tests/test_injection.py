@@ -261,7 +261,7 @@ SEARCH_BOOKS = [
 
 
 def _literal_books(live: list[Book], field: str, value: str) -> set[int]:
-    """What a literal search means (API.md): every word of q appears in title, author, description
+    """What a literal search means (docs/api.md): every word of q appears in title, author, description
     or isbn; author is a substring; genre is equal; all case-insensitive."""
     value = value.strip()
     if field == "q":

@@ -1,4 +1,4 @@
-"""The OpenAPI document and the offline /docs page (API.md "Service")."""
+"""The OpenAPI document and the offline /docs page (docs/api.md "Service")."""
 
 import re
 

@@ -152,7 +152,7 @@ def test_api2_forged_tokens_open_no_route(app, client, make, book):
     for name, token in forged.items():
         for method, rule in routes:
             if name == "refresh-as-access" and rule in ("/logout", "/token/refresh"):
-                continue  # these take the refresh token by design (API.md: /logout takes "any token")
+                continue  # these take the refresh token by design (docs/api.md: /logout takes "any token")
             response = client.open(url_for_rule(rule, {}), method=method, json={}, headers=bearer(token))
             assert response.status_code == 401, (name, method, rule, response.status_code)
     assert len(routes) >= 35

@@ -389,7 +389,7 @@ def _refuse_short(short: list[tuple[int, int]]):
 
 
 def purge_idempotency_keys(older_than_hours: int) -> int:
-    """Forget stored answers older than the retention window (API.md: kept at least 24 hours)."""
+    """Forget stored answers older than the retention window (docs/api.md: kept at least 24 hours)."""
     cutoff = utcnow() - timedelta(hours=max(older_than_hours, 24))
     result = db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
     db.session.commit()
