@@ -75,9 +75,10 @@ def list_customers(args: dict):
     stmt = select(Customer).options(selectinload(Customer.default_address))
     count = select(func.count(Customer.id))
     if args.get("q"):
-        pattern = "%" + args["q"].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        needle = args["q"].lower()
         cond = or_(
-            func.lower(Customer.name).like(pattern, escape="\\"), func.lower(Customer.email).like(pattern, escape="\\")
+            func.lower(Customer.name).contains(needle, autoescape=True),
+            func.lower(Customer.email).contains(needle, autoescape=True),
         )
         stmt, count = stmt.where(cond), count.where(cond)
     return paginate(stmt.order_by(Customer.id), args, count_stmt=count)
