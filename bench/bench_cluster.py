@@ -43,28 +43,7 @@ BEGIN, END = "<!-- cluster:begin -->", "<!-- cluster:end -->"
 
 
 def register(cl: Cluster, n: int) -> list[str]:
-    tokens = []
-    with requests.Session() as s:
-        for i in range(n):
-            name = f"bench{i}"
-            account = {
-                "name": name,
-                "email": f"{name}@example.com",
-                "username": name,
-                "password": "password-123",
-                "default_address": {
-                    "name": name,
-                    "line1": "1 Cluster Road",
-                    "city": "Galera",
-                    "postal_code": "10001",
-                    "country": "FI",
-                },
-            }
-            s.post(cl.base_url + "/register", json=account, timeout=30)
-            r = s.post(cl.base_url + "/login", json={"username": name, "password": "password-123"}, timeout=30)
-            r.raise_for_status()
-            tokens.append(r.json()["access_token"])
-    return tokens
+    return [cl.sign_up(f"bench{i}", existing_ok=True) for i in range(n)]
 
 
 def make_book(cl: Cluster, stock: int, title: str) -> int:

@@ -112,6 +112,9 @@ def _wait(what: str, check, timeout: float, interval: float = 0.25):
     raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+BUYER_PASSWORD = "password-123"
+
+
 class Node:
     def __init__(self, cluster: Cluster, index: int):
         self.cluster = cluster
@@ -503,6 +506,29 @@ backend apps
                 return False
 
         _wait("HAProxy to answer /health", ready, 30)
+
+    def sign_up(self, name: str, *, existing_ok: bool = False) -> str:
+        """A customer (with a saved address) signed up and logged in through HAProxy: its access token."""
+        account = {
+            "name": name,
+            "email": f"{name}@example.com",
+            "username": name,
+            "password": BUYER_PASSWORD,
+            "default_address": {
+                "name": name,
+                "line1": "1 Cluster Road",
+                "city": "Galera",
+                "postal_code": "10001",
+                "country": "FI",
+            },
+        }
+        r = requests.post(self.base_url + "/register", json=account, timeout=60)
+        if r.status_code != 201 and not (existing_ok and r.status_code == 409):
+            raise RuntimeError(f"sign-up of {name}: {r.status_code} {r.text}")
+        r = requests.post(self.base_url + "/login", json={"username": name, "password": BUYER_PASSWORD}, timeout=60)
+        if r.status_code != 200:
+            raise RuntimeError(f"login of {name}: {r.status_code} {r.text}")
+        return r.json()["access_token"]
 
     def haproxy_command(self, command: str) -> str:
         with socket.socket(socket.AF_UNIX) as s:

@@ -54,29 +54,8 @@ def cluster():
 def register(cl: Cluster, n: int) -> list[str]:
     """n customers signed up through HAProxy, 10 at a time; an access token for each."""
 
-    def sign_up(i: int) -> str:
-        name = f"buyer{i}"
-        account = {
-            "name": name,
-            "email": f"{name}@example.com",
-            "username": name,
-            "password": "password-123",
-            "default_address": {
-                "name": name,
-                "line1": "1 Cluster Road",
-                "city": "Galera",
-                "postal_code": "10001",
-                "country": "FI",
-            },
-        }
-        r = requests.post(cl.base_url + "/register", json=account, timeout=60)
-        assert r.status_code == 201, r.text
-        r = requests.post(cl.base_url + "/login", json={"username": name, "password": "password-123"}, timeout=60)
-        assert r.status_code == 200, r.text
-        return r.json()["access_token"]
-
     with ThreadPoolExecutor(max_workers=10) as pool:
-        return list(pool.map(sign_up, range(n)))
+        return list(pool.map(lambda i: cl.sign_up(f"buyer{i}"), range(n)))
 
 
 # --- SQL on the nodes -------------------------------------------------------------------------------
