@@ -51,8 +51,9 @@ def _default_of(customer_id: int):
 
 _addresses = CustomerAddress.__table__
 _customers = Customer.__table__
-# The first statement of every order: the customer's row lock (see customers.services.lock_customer)
-# and its default address in one round trip.
+# The first statement of every order: a shared lock on the customer's row (a delete of the customer,
+# which locks it exclusively, waits for the orders in flight or they for it; two orders of one
+# customer do not wait for each other) and its default address, in one round trip.
 _LOCK_WITH_ADDRESS = Prepared(
     select(_customers.c.id, *(_addresses.c[field] for field in ADDRESS_FIELDS))
     .select_from(
@@ -61,12 +62,12 @@ _LOCK_WITH_ADDRESS = Prepared(
         )
     )
     .where(_customers.c.id == bindparam("customer_id"))
-    .with_for_update()
+    .with_for_update(read=True)
 )
 
 
 def lock_customer_with_address(customer_id: int) -> tuple[bool, str | None]:
-    """Lock the customer row until the transaction ends, and read its default address:
+    """Share-lock the customer row until the transaction ends, and read its default address:
     (whether the customer exists, the address formatted for an order or None)."""
     rows = _LOCK_WITH_ADDRESS.run({"customer_id": customer_id}).rows
     if not rows:

@@ -32,7 +32,8 @@ def lock_customer(customer_id: int) -> None:
 
 
 def lock_customer_for_order(customer_id: int) -> str | None:
-    """`lock_customer` for an order, in the same statement reading the default address (as text)."""
+    """For an order: a shared lock on the customer row (the delete's exclusive lock and the order
+    wait for each other; a customer's orders do not), read with the default address (as text)."""
     exists, address = lock_customer_with_address(customer_id)
     if not exists:
         raise _gone(customer_id)
