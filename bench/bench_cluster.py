@@ -20,7 +20,6 @@ Then GET /books is read through each app instance (so from each node) for the ca
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import statistics
@@ -44,16 +43,6 @@ BEGIN, END = "<!-- cluster:begin -->", "<!-- cluster:end -->"
 
 def register(cl: Cluster, n: int) -> list[str]:
     return [cl.sign_up(f"bench{i}", existing_ok=True) for i in range(n)]
-
-
-def make_book(cl: Cluster, stock: int, title: str) -> int:
-    with contextlib.closing(cl.nodes[0].connect(cl.database)) as conn, conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO books (title, author, price, stock, is_retired, units_sold, created_at, updated_at) "
-            "VALUES (%s, 'Anon', 10.00, %s, 0, 0, UTC_TIMESTAMP(), UTC_TIMESTAMP())",
-            (title, stock),
-        )
-        return cur.lastrowid
 
 
 def conflicts(cl: Cluster) -> int:
@@ -142,9 +131,9 @@ def measure_layout(size: int, args) -> dict:
         cl.up()
         tokens = register(cl, args.clients)
         for n in range(200):
-            make_book(cl, 1000, f"Catalogue {n}")
-        hot = make_book(cl, 10_000_000, "Hot")
-        own = [make_book(cl, 10_000_000, f"Spread {i}") for i in range(args.clients)]
+            cl.make_book(1000, f"Catalogue {n}")
+        hot = cl.make_book(10_000_000, "Hot")
+        own = [cl.make_book(10_000_000, f"Spread {i}") for i in range(args.clients)]
         run(cl, args.clients, 2, orders(cl, tokens, lambda i: own[i]))  # warm-up
         result["spread"] = run(cl, args.clients, args.duration, orders(cl, tokens, lambda i: own[i]))
         result["hot"] = run(cl, args.clients, args.duration, orders(cl, tokens, lambda i: hot))

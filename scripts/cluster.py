@@ -196,18 +196,13 @@ wsrep_slave_threads=2
 
     def start(self, bootstrap: bool = False) -> None:
         assert not self.running(), f"{self.name} is already running"
-        log = open(self.dir / "mariadbd.out", "a")  # noqa: SIM115
         args = [str(MARIADBD), f"--defaults-file={self.cnf}"]
         if bootstrap:
             args.append("--wsrep-new-cluster")
-        self.proc = subprocess.Popen(
+        self.proc = self.cluster.spawn(
             args,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=not self.cluster.tied,
-            preexec_fn=_die_with_parent if self.cluster.tied else None,  # noqa: PLW1509
+            self.dir / "mariadbd.out",
         )
-        log.close()
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -317,8 +312,7 @@ class App:
 
     def start(self) -> None:
         assert not self.running(), f"{self.name} is already running"
-        log = open(self.cluster.dir / f"{self.name}.log", "a")  # noqa: SIM115
-        self.proc = subprocess.Popen(
+        self.proc = self.cluster.spawn(
             [
                 str(VENV_BIN / "gunicorn"),
                 "-c",
@@ -336,14 +330,10 @@ class App:
                 "60",
                 "run:app",
             ],
+            self.cluster.dir / f"{self.name}.log",
             cwd=ROOT,
             env=self.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=not self.cluster.tied,
-            preexec_fn=_die_with_parent if self.cluster.tied else None,  # noqa: PLW1509
         )
-        log.close()
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -399,6 +389,19 @@ class Cluster:
         self.base_url = f"http://127.0.0.1:{self.http_port}"
         self.haproxy_socket = self.dir / "haproxy.sock"
         self.haproxy: subprocess.Popen | None = None
+
+    def spawn(self, args: list[str], log_path: Path, **kwargs) -> subprocess.Popen:
+        """A process of the cluster, its output appended to `log_path`; tied to this process when
+        the cluster is (the tests'), in a session of its own otherwise (`make cluster-up`'s)."""
+        with open(log_path, "a") as log:
+            return subprocess.Popen(
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=not self.tied,
+                preexec_fn=_die_with_parent if self.tied else None,  # noqa: PLW1509
+                **kwargs,
+            )
 
     # --- whole cluster -----------------------------------------------------------------------------
 
@@ -489,15 +492,10 @@ backend apps
     def start_haproxy(self) -> None:
         cfg = self.dir / "haproxy.cfg"
         cfg.write_text(self.haproxy_config())
-        log = open(self.dir / "haproxy.log", "a")  # noqa: SIM115
-        self.haproxy = subprocess.Popen(
+        self.haproxy = self.spawn(
             [str(HAPROXY), "-f", str(cfg), "-db"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=not self.tied,
-            preexec_fn=_die_with_parent if self.tied else None,  # noqa: PLW1509
+            self.dir / "haproxy.log",
         )
-        log.close()
 
         def ready():
             try:
@@ -506,6 +504,16 @@ backend apps
                 return False
 
         _wait("HAProxy to answer /health", ready, 30)
+
+    def make_book(self, stock: int, title: str) -> int:
+        """A book inserted on node 1 (replicated to the others): its id."""
+        with contextlib.closing(self.nodes[0].connect(self.database)) as conn, conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO books (title, author, price, stock, is_retired, units_sold, created_at, updated_at) "
+                "VALUES (%s, 'Anon', 10.00, %s, 0, 0, UTC_TIMESTAMP(), UTC_TIMESTAMP())",
+                (title, stock),
+            )
+            return cur.lastrowid
 
     def sign_up(self, name: str, *, existing_ok: bool = False) -> str:
         """A customer (with a saved address) signed up and logged in through HAProxy: its access token."""

@@ -69,16 +69,6 @@ def sql(node, statement: str, args=None) -> list[tuple]:
         return list(cur.fetchall())
 
 
-def make_book(cl: Cluster, stock: int, title: str) -> int:
-    with contextlib.closing(cl.nodes[0].connect(cl.database)) as conn, conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO books (title, author, price, stock, is_retired, units_sold, created_at, updated_at) "
-            "VALUES (%s, 'Anon', 10.00, %s, 0, 0, UTC_TIMESTAMP(), UTC_TIMESTAMP())",
-            (title, stock),
-        )
-        return cur.lastrowid
-
-
 def stock_on(node, book_id: int) -> int:
     return sql(node, "SELECT stock FROM books WHERE id = %s", (book_id,))[0][0]
 
@@ -144,7 +134,7 @@ def assert_unavailable(r: requests.Response) -> None:
 
 def test_fifty_buyers_over_three_nodes_for_the_last_five_copies(cluster):
     for round_no in range(3):
-        book_id = make_book(cluster, 5, f"Last five, round {round_no}")
+        book_id = cluster.make_book(5, f"Last five, round {round_no}")
         responses = together(BUYERS, lambda i: order(app_url(cluster, i), cluster.tokens[i], book_id))  # noqa: B023
         codes = Counter(r.status_code for r in responses)
         assert codes == {201: 5, 409: 45}, (round_no, codes, [r.text for r in responses if r.status_code >= 500])
@@ -158,7 +148,7 @@ def test_fifty_buyers_over_three_nodes_for_the_last_five_copies(cluster):
 
 
 def test_one_idempotency_key_sent_through_three_nodes_at_once(cluster):
-    book_id = make_book(cluster, 100, "Idempotent everywhere")
+    book_id = cluster.make_book(100, "Idempotent everywhere")
     token = cluster.tokens[0]
     responses = together(20, lambda i: order(app_url(cluster, i), token, book_id, 3, key="galera-once"))
     assert {r.status_code for r in responses} == {201}, [r.text for r in responses if r.status_code != 201]
@@ -240,7 +230,7 @@ def wait_until(what: str, check, timeout: float = 120) -> None:
 
 def test_a_node_killed_under_load_loses_no_acknowledged_order(cluster):
     initial = 100_000
-    books = [make_book(cluster, initial, f"Kill test {i}") for i in range(4)]
+    books = [cluster.make_book(initial, f"Kill test {i}") for i in range(4)]
     victim = cluster.nodes[2]
     survivors = cluster.nodes[:2]
     with Shoppers(cluster, 8, books) as shoppers:
@@ -279,7 +269,7 @@ def test_a_node_killed_under_load_loses_no_acknowledged_order(cluster):
 def test_a_partitioned_node_refuses_and_the_majority_keeps_selling(cluster):
     minority, majority = cluster.nodes[2], cluster.nodes[:2]
     minority_app = cluster.apps[2]
-    book_id = make_book(cluster, 50, "Partition")
+    book_id = cluster.make_book(50, "Partition")
     assert order(minority_app.base_url, cluster.tokens[1], book_id).status_code == 201
     minority.isolate(True)
     try:
@@ -304,7 +294,7 @@ def test_a_partitioned_node_refuses_and_the_majority_keeps_selling(cluster):
 
 
 def test_rolling_restart_of_the_app_instances_under_load(cluster):
-    books = [make_book(cluster, 100_000, f"Rolling {i}") for i in range(6)]
+    books = [cluster.make_book(100_000, f"Rolling {i}") for i in range(6)]
     with Shoppers(cluster, 6, books) as shoppers:
         for app in cluster.apps:
             time.sleep(1)
