@@ -222,7 +222,7 @@ def _place(customer_id, lines, shipping_address, idem) -> Placed:
     key_id = None
     default_address = lock_customer_for_order(customer_id)  # first: a concurrent delete waits, or is waited for
     if idem is not None:
-        # A concurrent twin waits on the customer lock above, then finds its key taken here.
+        # A concurrent twin waits here on the unique index until the first commits, then replays it.
         try:
             key_id = _STORE_KEY.run(
                 {
