@@ -166,19 +166,28 @@ def refresh(account: Principal, claims: dict) -> dict:
     use finds it there, or fails on the unique key when two uses race, and ends the session: one
     of the two is a stolen copy, and nobody can tell which (OAuth 2.1, refresh token rotation)."""
     sid = claims.get("sid")
-    expires_at = datetime.fromtimestamp(claims["exp"], UTC).replace(tzinfo=None)
-    db.session.add(RevokedToken(jti=claims["jti"], expires_at=expires_at))
+    db.session.add(RevokedToken(jti=claims["jti"], expires_at=_token_expiry(claims)))
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         if sid:
-            _revoke({sid: utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]})
+            _revoke({sid: _session_expiry()})
         detail = "This refresh token was used already; its login session has ended."
         raise Unauthorized(detail, headers=dict(BEARER_CHALLENGE)) from None
     pair = _token_pair(account, {"sid": sid, "role": account.role, "ver": account.token_version})
     db.session.commit()
     return pair
+
+
+def _token_expiry(claims: dict) -> datetime:
+    """When the token itself expires (a revocation of it is kept until then)."""
+    return datetime.fromtimestamp(claims["exp"], UTC).replace(tzinfo=None)
+
+
+def _session_expiry() -> datetime:
+    """When a login session started now would end at the latest (its refresh tokens' lifetime)."""
+    return utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
 
 
 def _revoke(keys: dict) -> None:
@@ -196,11 +205,9 @@ def _revoke(keys: dict) -> None:
 
 def logout(claims: dict) -> None:
     """Revoke the presented token and its login session (so its refresh token too)."""
-    refresh_expiry = utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
-    token_expiry = datetime.fromtimestamp(claims["exp"], UTC).replace(tzinfo=None)
-    keys = {claims["jti"]: token_expiry}
+    keys = {claims["jti"]: _token_expiry(claims)}
     if claims.get("sid"):
-        keys[claims["sid"]] = refresh_expiry
+        keys[claims["sid"]] = _session_expiry()
     _revoke(keys)
 
 
