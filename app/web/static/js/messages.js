@@ -112,7 +112,7 @@ export function problemWords(problem, status) {
   if (code === 404) return { title: "Not found", detail: detail || "We could not find this." };
   if (type.endsWith("/insufficient-stock")) return { title: "Not enough copies in stock", detail };
   if (type.endsWith("/illegal-status-transition")) return { title: "This order cannot change that way", detail };
-  if (code === 409) return { title: "That clashes with something", detail };
+  if (code === 409) return { title: problem.errors ? "Already in use" : "That cannot be done now", detail };
   if (code === 412 || code === 428) return { title: "Someone else changed this", detail: "Reload the page to see the latest and try again." };
   if (code === 413) return { title: "Too much at once", detail: "That is more than the shop takes in one go." };
   if (code === 422) return { title: "That did not work", detail };
