@@ -34,7 +34,6 @@ function addressBody(form) {
 function render(me) {
   session.saveWho(me);
   $("#account-username").textContent = me.account.username;
-  $("#password-username").value = me.account.username;
   fillDetails($("#details"), me.customer);
   fillAddress($("#address"), me.customer.default_address);
 }
