@@ -534,17 +534,21 @@ export function renderAccount() {
 export function showNotFound({ heading, text, href, linkText }) {
   hideAlert($("#page-alert"));
   document.title = `${heading} · Bookstore`;
-  fill(
-    $("#main"),
+  const main = $("#main");
+  // The page's own content goes; the message regions stay for whatever comes next.
+  for (const child of Array.from(main.children)) {
+    if (child.id !== "page-alert" && child.id !== "page-status") child.remove();
+  }
+  main.append(
     h(
       "section",
       { class: "not-found", id: "not-found", "aria-labelledby": "not-found-title" },
       h("h1", { id: "not-found-title" }, heading),
       h("p", {}, text),
-      h("p", {}, h("a", { href, class: "button-link" }, linkText)),
+      h("p", {}, h("a", { href, class: "button primary" }, linkText)),
     ),
   );
-  $("#main").focus();
+  main.focus();
 }
 
 export function setCartCount(quantity) {
