@@ -96,8 +96,7 @@ def account_folder() -> dict:
     )
     return folder(
         "My account",
-        "The pages' refresh cookie and signing out everywhere. Runs last: it ends every session of "
-        "the demo customer.",
+        "The pages' refresh cookie and signing out everywhere. Runs last: it ends every session of the demo customer.",
         [
             laptop,
             phone,

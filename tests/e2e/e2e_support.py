@@ -173,7 +173,9 @@ def settled(driver, seconds: float = WAIT_SECONDS):
     """The page script has filled every region it marked busy (aria-busy is true on none)."""
     wait(
         driver,
-        lambda d: d.execute_script("return document.readyState === 'complete' && !document.querySelector('[aria-busy=\"true\"]')"),
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && !document.querySelector('[aria-busy=\"true\"]')"
+        ),
         seconds,
         "a region stayed aria-busy",
     )
@@ -202,5 +204,7 @@ def describe_violations(where: str, violations: list[dict]) -> list[str]:
     for v in violations:
         for node in v["nodes"][:5]:
             target = " ".join(map(str, node.get("target", [])))
-            lines.append(f"{where}: [{v['impact']}] {v['id']} ({v['help']}) at {target}: {node.get('failureSummary', '')}")
+            lines.append(
+                f"{where}: [{v['impact']}] {v['id']} ({v['help']}) at {target}: {node.get('failureSummary', '')}"
+            )
     return lines
