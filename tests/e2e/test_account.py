@@ -40,6 +40,12 @@ def shopper(site):
     return {"username": username, "password": password, **answer}
 
 
+def shot(d, name: str):
+    """The screenshot of a test run at both sizes, one file per size."""
+    size = "phone" if d.execute_script("return window.innerWidth") < 600 else "desktop"
+    return screenshot(d, f"{name}-{size}")
+
+
 def _accept_confirmation(d):
     wait(d, lambda d: d.switch_to.alert, message="no confirmation asked").accept()
 
@@ -74,7 +80,7 @@ def test_the_customer_edits_details_and_address(site, d, shopper):
     assert error.text == "Enter an email address like name@example.com."
     assert find(d, "#details-email").get_attribute("aria-invalid") == "true"
     assert "email" not in find(d, "#details-alert").text.lower().replace("email address", "")
-    screenshot(d, "account-refused-email")
+    shot(d, "account-refused-email")
 
     email = f"{shopper['username']}.new@example.com"
     fill(d, "#details-name", "Renamed Reader")
@@ -92,7 +98,7 @@ def test_the_customer_edits_details_and_address(site, d, shopper):
     me = site.call("GET", "/me", token, expect=200)["customer"]
     assert (me["name"], me["email"], me["phone"]) == ("Renamed Reader", email, "+44 20 7946 0000")
     assert (me["default_address"]["city"], me["default_address"]["country"]) == ("Newtown", "FR")
-    screenshot(d, "account-saved")
+    shot(d, "account-saved")
 
 
 def test_the_customer_changes_the_password_and_logs_in_with_the_new_one(site, d, shopper):
@@ -123,7 +129,7 @@ def test_the_customer_changes_the_password_and_logs_in_with_the_new_one(site, d,
     assert _refresh_cookie(d) is None
     log_in(d, site, shopper["username"], new_password)
     _signed_in(d, shopper["username"])
-    screenshot(d, "account-new-password")
+    shot(d, "account-new-password")
 
 
 def test_the_session_survives_a_reload_and_a_new_tab_and_two_tabs_refreshing_at_once(site, d, shopper):
@@ -164,7 +170,7 @@ def test_the_session_survives_a_reload_and_a_new_tab_and_two_tabs_refreshing_at_
     d.refresh()
     page_loaded(d, "#cart[aria-busy='false']")
     _signed_in(d, shopper["username"])
-    screenshot(d, "account-two-tabs")
+    shot(d, "account-two-tabs")
 
 
 def test_signing_out_everywhere_ends_the_other_tabs_and_devices(site, d, shopper):
@@ -191,7 +197,7 @@ def test_signing_out_everywhere_ends_the_other_tabs_and_devices(site, d, shopper
     text_in(d, "#account-area", "Log in")
     d.get(site.url("/shop/cart"))
     text_in(d, "#cart", "Log in to see your cart")
-    screenshot(d, "account-signed-out-everywhere")
+    shot(d, "account-signed-out-everywhere")
 
 
 def test_buy_again_puts_the_lines_back_and_says_what_was_short_or_retired(site, d, shopper):
@@ -221,7 +227,7 @@ def test_buy_again_puts_the_lines_back_and_says_what_was_short_or_retired(site, 
     assert find(d, "#cart-count").text == "3"
     cart = site.call("GET", "/cart", token, expect=200)
     assert {line["book_id"]: line["quantity"] for line in cart["items"]} == {plenty["id"]: 2, short["id"]: 1}
-    screenshot(d, "account-buy-again")
+    shot(d, "account-buy-again")
 
 
 def test_times_are_shown_in_the_viewers_zone_with_the_zone_named(site, d, shopper):
@@ -243,7 +249,7 @@ def test_times_are_shown_in_the_viewers_zone_with_the_zone_named(site, d, shoppe
     assert "UTC" not in find(d, "#order").text
     d.get(site.url("/shop/orders"))
     assert "GMT+9" in visible(d, f"#orders-rows tr[data-order-id='{order['id']}'] time").text
-    screenshot(d, "account-local-time")
+    shot(d, "account-local-time")
 
 
 def test_a_refused_cart_quantity_is_explained_next_to_it_and_put_back(site, d, shopper):
@@ -267,7 +273,7 @@ def test_a_refused_cart_quantity_is_explained_next_to_it_and_put_back(site, d, s
     box.send_keys(Keys.TAB)
     text_in(d, "#page-status", "Updated")
     assert not find(d, "#page-alert").is_displayed()
-    screenshot(d, "account-refused-quantity")
+    shot(d, "account-refused-quantity")
     site.call("DELETE", "/cart", token, expect=204)
 
 
@@ -279,7 +285,7 @@ def test_a_missing_book_or_order_has_a_not_found_page_with_a_way_back(site, d, s
     assert d.title.startswith("Book not found")
     back = find(d, "#not-found a")
     assert back.text == "Back to all books"
-    screenshot(d, "not-found-book")
+    shot(d, "not-found-book")
     assert not axe_violations(d)
     back.click()
     at_path(d, r"/")

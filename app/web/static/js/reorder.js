@@ -2,8 +2,6 @@
 // what happened (added, fewer copies than asked because the stock is short, sold out, no longer sold).
 import { ApiError, api, h, plural } from "./core.js";
 
-const MAX_LINE = 100;
-
 // Add one order line; the answer is [what happened, the cart after it or null].
 async function addLine(item) {
   try {
@@ -14,9 +12,10 @@ async function addLine(item) {
     const type = err.problem.type || "";
     if (err.status === 404) return [`“${item.title}” is no longer sold, so it was left out.`, null];
     if (type.endsWith("/insufficient-stock")) {
-      const available = Math.min(...(err.problem.shortages || []).map((s) => s.available), MAX_LINE);
+      const available = Math.min(...(err.problem.shortages || []).map((s) => s.available));
       if (!(available > 0)) return [`“${item.title}” is sold out, so it was left out.`, null];
-      // As many as the shop has: the line is set to the whole stock.
+      // As many as the shop has: the line is set to the whole stock (under the line's limit, or
+      // the API would have answered that limit's 409 first).
       const cart = await api("PUT", `/cart/${item.book_id}`, { quantity: available });
       return [`“${item.title}”: only ${available} in stock, so your cart now holds ${available}.`, cart];
     }
