@@ -4,12 +4,15 @@ and POST /logout/all, which ends every session of the account."""
 
 import pytest
 
+from app import create_app
+from config import TestingConfig
 from tests.conftest import PASSWORD, assert_problem, bearer
 
 pytestmark = pytest.mark.owasp("API2")
 
 COOKIE = "bookstore_refresh"
 PAGE = {"X-Session-Cookie": "1"}
+FRONT_END = "https://shop.example.com"
 
 
 def _cookie_login(client, account, headers=PAGE):
@@ -202,3 +205,28 @@ def test_refresh_cookie_must_be_a_boolean(client, customer):
     )
 
     assert_problem(response, 400, "refresh_cookie")
+
+
+def test_an_allowed_cross_origin_front_end_cannot_use_the_cookie(client, customer):
+    """CORS_ORIGINS lets other front ends call the API with bearer tokens, never with the cookie:
+    the preflight does not allow the page header or credentials, and the Origin check refuses it
+    (before the token is even read)."""
+    _cookie_login(client, customer)
+    config = type("CorsTesting", (TestingConfig,), {"CORS_ORIGINS": [FRONT_END]})
+    cors_client = create_app(config).test_client()
+    cors_client.set_cookie(COOKIE, _stored(client).value, path="/token/refresh")
+
+    preflight = cors_client.options(
+        "/token/refresh",
+        headers={
+            "Origin": FRONT_END,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "X-Session-Cookie",
+        },
+    )
+    allowed = {h.strip().lower() for h in preflight.headers.get("Access-Control-Allow-Headers", "").split(",")}
+    assert "x-session-cookie" not in allowed
+    assert "Access-Control-Allow-Credentials" not in preflight.headers
+
+    body = assert_problem(_cookie_refresh(cors_client, headers={**PAGE, "Origin": FRONT_END}), 403)
+    assert "this site's own pages" in body["detail"]
