@@ -107,6 +107,11 @@ class Config:
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_DAYS", 30))
     JWT_ERROR_MESSAGE_KEY = "detail"
+    # The web pages keep their refresh token in this HttpOnly cookie, sent only to the refresh
+    # path; app/auth.py reads it there alone, behind its own CSRF check (docs/decisions/0019).
+    JWT_REFRESH_COOKIE_NAME = "bookstore_refresh"
+    JWT_REFRESH_COOKIE_PATH = "/token/refresh"
+    JWT_COOKIE_CSRF_PROTECT = False
 
     BCRYPT_ROUNDS = env_int("BCRYPT_ROUNDS", 12)
 

@@ -9,6 +9,7 @@ import bcrypt
 from flask import current_app
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
+from app import refresh_cookie
 from app.errors import Forbidden, problem
 
 BCRYPT_MAX_BYTES = 72
@@ -128,16 +129,22 @@ def _document(wrapper, level: str):
     wrapper._access = level
 
 
-def requires(level: str = AUTHENTICATED, *, any_token: bool = False):
+def requires(level: str = AUTHENTICATED, *, any_token: bool = False, cookie: bool = False):
     """Require a valid token (access, or refresh for REFRESH) and, for ADMIN, the admin role.
 
     `any_token=True` takes an access or a refresh token alike (POST /logout ends a session
-    with whichever token the client still holds)."""
+    with whichever token the client still holds). `cookie=True` (the refresh route only) takes
+    the pages' refresh cookie when no bearer token is sent, after its CSRF check."""
 
     def decorator(func):
         @wraps(func)
         def wrapper(*args, **kwargs):
-            verify_jwt_in_request(refresh=(level == REFRESH), verify_type=not any_token)
+            if cookie and refresh_cookie.sent():
+                refresh_cookie.check_request()
+                refresh_cookie.refreshing()
+                verify_jwt_in_request(refresh=True, locations=["cookies"])
+            else:
+                verify_jwt_in_request(refresh=(level == REFRESH), verify_type=not any_token, locations=["headers"])
             if level == ADMIN and current_user.role != ROLE_ADMIN:
                 raise Forbidden("This operation is for administrators only.")
             return func(*args, **kwargs)

@@ -20,6 +20,7 @@ import re
 import sys
 from pathlib import Path
 
+from folders.account import account_folder
 from folders.auth import auth_folder
 from folders.books import books_folder
 from folders.cart import cart_folder
@@ -62,6 +63,7 @@ def build() -> dict:
             cart_folder(),
             orders_folder(),
             reports_folder(),
+            account_folder(),
         ],
     }
 

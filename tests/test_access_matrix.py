@@ -48,6 +48,7 @@ RULES = {
     ("POST", "/login"): "public",
     ("POST", "/token/refresh"): "refresh",
     ("POST", "/logout"): "customer",
+    ("POST", "/logout/all"): "customer",
     ("GET", "/me"): "customer",
     ("PATCH", "/me"): "customer",
     ("PUT", "/me/password"): "customer",

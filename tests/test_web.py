@@ -21,6 +21,7 @@ PAGES = [
     "/shop/checkout",
     "/shop/orders",
     "/shop/orders/1",
+    "/shop/account",
     "/admin",
     "/admin/books",
     "/admin/orders",

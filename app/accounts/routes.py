@@ -2,6 +2,7 @@
 
 from flask_jwt_extended import current_user, get_jwt
 
+from app import refresh_cookie
 from app.accounts import services
 from app.accounts.limits import login_address_limit, login_limit
 from app.accounts.schemas import (
@@ -27,6 +28,17 @@ from app.pagination import LINK_HEADER, PageArgs, page_schema
 
 auth_blp = Blueprint("auth", __name__, description="Sign-up, login, tokens and the caller's own profile.")
 accounts_blp = Blueprint("accounts", __name__, url_prefix="/accounts", description="Login accounts.")
+auth_blp.after_request(refresh_cookie.apply)
+
+# Token answers must not be stored by browsers or proxies (RFC 6749 5.1).
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _token_answer(pair: dict, cookie: bool):
+    """The token pair; with `cookie`, the refresh token goes out as the pages' cookie instead."""
+    if cookie:
+        refresh_cookie.keep(pair.pop("refresh_token"))
+    return pair, 200, NO_STORE
 
 
 @auth_blp.post("/register")
@@ -49,24 +61,33 @@ def register(data):
 @auth_blp.arguments(LoginSchema)
 @auth_blp.response(200, TokenSchema)
 @auth_blp.alt_response(401, response="UNAUTHORIZED")
+@auth_blp.alt_response(403, response="FORBIDDEN")
 @auth_blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def login(data):
-    """Log in with a username or email; get access and refresh tokens"""
-    # Token responses must not be stored by browsers or proxies (RFC 6749 5.1); the app adds
-    # no-store only when the request carried an Authorization header, which a login does not.
-    return services.login(data["username"], data["password"]), 200, {"Cache-Control": "no-store"}
+    """Log in with a username or email; get access and refresh tokens
+
+    With `refresh_cookie: true` (and the header `X-Session-Cookie: 1`) the refresh token is set
+    as an HttpOnly cookie for POST /token/refresh instead of being in the body.
+    """
+    if data["refresh_cookie"]:
+        refresh_cookie.check_request()
+    return _token_answer(services.login(data["username"], data["password"]), data["refresh_cookie"])
 
 
 @auth_blp.post("/token/refresh")
-@requires(REFRESH)
+@requires(REFRESH, cookie=True)
 @auth_blp.response(200, TokenSchema)
+@auth_blp.alt_response(403, response="FORBIDDEN")
 def refresh():
     """Trade a refresh token for a new access token and a new refresh token
 
     The refresh token sent is used up: sending it again ends its whole login session (every
     access and refresh token of it is refused from then on), as a stolen copy may be in use.
+    Without an Authorization header the pages' refresh cookie is used (with the header
+    `X-Session-Cookie: 1`), and the new refresh token is set as the cookie.
     """
-    return services.refresh(current_user, get_jwt())
+    cookie = refresh_cookie.sent()
+    return _token_answer(services.refresh(current_user, get_jwt()), cookie)
 
 
 @auth_blp.post("/logout")
@@ -76,9 +97,24 @@ def logout():
     """Revoke this token and its login session
 
     Send the access or the refresh token: either way both stop working, as do access tokens
-    refreshed from that login.
+    refreshed from that login. The pages' refresh cookie is cleared.
     """
     services.logout(get_jwt())
+    refresh_cookie.clear()
+    return ""
+
+
+@auth_blp.post("/logout/all")
+@requires(AUTHENTICATED)
+@auth_blp.response(204)
+def logout_everywhere():
+    """End every login session of the caller's account, this one included
+
+    Every access and refresh token issued to the account so far stops working, on every device;
+    the pages' refresh cookie is cleared.
+    """
+    services.logout_everywhere(current_account())
+    refresh_cookie.clear()
     return ""
 
 

@@ -55,12 +55,22 @@ class LoginSchema(StrictSchema):
         metadata={"description": "The username or the customer's email."},
     )
     password = Password(required=True, check_length=False)
+    refresh_cookie = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "For the web pages: the refresh token comes as an HttpOnly cookie for POST "
+            "/token/refresh instead of in the body. Needs the header `X-Session-Cookie: 1`."
+        },
+    )
 
 
 class TokenSchema(ma.Schema):
     access_token = fields.String()
     refresh_token = fields.String(
-        metadata={"description": "Use it once: POST /token/refresh answers a new one; a second use ends the session."}
+        metadata={
+            "description": "Use it once: POST /token/refresh answers a new one; a second use ends the session. "
+            "Left out when it is sent as the pages' cookie."
+        }
     )
     token_type = fields.String(metadata={"example": "Bearer"})
     expires_in = fields.Integer(metadata={"description": "Seconds until the access token expires."})

@@ -211,6 +211,13 @@ def logout(claims: dict) -> None:
     _revoke(keys)
 
 
+def logout_everywhere(account: Account) -> None:
+    """Every token of the account, on every device, stops working: the version they carry is
+    no longer the account's (app/accounts/sessions.py)."""
+    account.end_other_sessions(keep_sid=None)
+    db.session.commit()
+
+
 def purge_expired_revocations() -> int:
     result = db.session.execute(RevokedToken.__table__.delete().where(RevokedToken.expires_at < utcnow()))
     db.session.commit()

@@ -57,6 +57,11 @@ def login():
     return _render("web/shop/login.html", "Log in", page_name="login")
 
 
+@page("/shop/account")
+def account():
+    return _render("web/shop/account.html", "My account", page_name="account")
+
+
 @page("/shop/cart")
 def cart():
     return _render("web/shop/cart.html", "Your cart", page_name="cart")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from e2e_support import CHROMEDRIVER, CHROMIUM, DESKTOP, PHONE, ROOT, Site
+from e2e_support import CHROMEDRIVER, CHROMIUM, DESKTOP, PHONE, ROOT, Site, screenshot
 from live import LiveServer
 
 VENV_BIN = Path(sys.executable).parent
@@ -33,6 +33,23 @@ CHROME_ARGS = (
 # Console messages that are expected: the browser logs every 4xx/5xx answer it receives, and the
 # tests provoke some on purpose (a taken username, bad input).
 EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of (4\d\d|503)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test keeps a screenshot of every browser it used, as the page was when it failed."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for n, driver in enumerate(getattr(item, "e2e_drivers", [])):
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"FAILED-{item.name}-{n}")
+        try:
+            path = screenshot(driver, name)
+        except Exception as exc:  # a crashed browser cannot take one; the failure itself still shows
+            report.sections.append(("screenshot", f"none: {exc}"))
+        else:
+            report.sections.append(("screenshot", str(path)))
 
 
 def pytest_collection_modifyitems(items):
@@ -122,8 +139,9 @@ def _check_console(driver) -> list[str]:
     return problems
 
 
-def _session(tmp_path, size):
+def _session(request, tmp_path, size):
     driver = _chrome(tmp_path, size)
+    request.node.e2e_drivers = [*getattr(request.node, "e2e_drivers", []), driver]
     try:
         yield driver
         problems = _check_console(driver)
@@ -133,12 +151,12 @@ def _session(tmp_path, size):
 
 
 @pytest.fixture
-def browser(site, tmp_path):
-    """A fresh Chromium (empty profile, so empty sessionStorage) at desktop size."""
-    yield from _session(tmp_path, DESKTOP)
+def browser(site, tmp_path, request):
+    """A fresh Chromium (empty profile: no cookie, empty storage) at desktop size."""
+    yield from _session(request, tmp_path, DESKTOP)
 
 
 @pytest.fixture
-def phone(site, tmp_path):
+def phone(site, tmp_path, request):
     """A fresh Chromium with a phone-sized window."""
-    yield from _session(tmp_path, PHONE)
+    yield from _session(request, tmp_path, PHONE)

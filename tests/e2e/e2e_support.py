@@ -161,3 +161,50 @@ def log_in(driver, site: Site, username: str, password: str, next_path: str | No
 
 def no_horizontal_scroll(driver) -> bool:
     return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+# --- accessibility -------------------------------------------------------------------------------
+
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_BLOCKING = ("serious", "critical")
+
+
+def settled(driver, seconds: float = WAIT_SECONDS):
+    """The page script has filled every region it marked busy (aria-busy is true on none)."""
+    wait(
+        driver,
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && !document.querySelector('[aria-busy=\"true\"]')"
+        ),
+        seconds,
+        "a region stayed aria-busy",
+    )
+
+
+def axe_violations(driver, impacts=AXE_BLOCKING) -> list[dict]:
+    """Run axe-core (injected through WebDriver, so the page's CSP does not apply) on the page as it
+    is shown now; the violations of the given impacts, each with the elements it found."""
+    if not driver.execute_script("return Boolean(window.axe)"):
+        driver.execute_script(AXE_SCRIPT.read_text(encoding="utf-8"))
+    outcome = driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        axe.run(document, { resultTypes: ["violations"] })
+          .then((result) => done({ violations: result.violations }))
+          .catch((err) => done({ error: String(err) }));
+        """
+    )
+    assert "error" not in outcome, f"axe-core failed: {outcome.get('error')}"
+    return [v for v in outcome["violations"] if v.get("impact") in impacts]
+
+
+def describe_violations(where: str, violations: list[dict]) -> list[str]:
+    """One line per violated rule and element, for a failure message."""
+    lines = []
+    for v in violations:
+        for node in v["nodes"][:5]:
+            target = " ".join(map(str, node.get("target", [])))
+            lines.append(
+                f"{where}: [{v['impact']}] {v['id']} ({v['help']}) at {target}: {node.get('failureSummary', '')}"
+            )
+    return lines

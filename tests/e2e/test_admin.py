@@ -67,8 +67,8 @@ def test_admin_adds_a_book_restocks_a_low_title_ships_an_order_and_reads_the_rep
     fill(d, "#book-new-price", "12.345")
     fill(d, "#book-new-isbn", "978-0-00-000000-1")
     find(d, "#book-new button[type=submit]").click()
-    text_in(d, "#book-new-alert", "Validation failed")
-    assert find(d, "#book-new-title-error").text == "Missing data for required field."
+    text_in(d, "#book-new-alert", "Please check what you entered")
+    assert find(d, "#book-new-title-error").text == "Fill this in."
     assert find(d, "#book-new-price-error").is_displayed()
     assert find(d, "#book-new-isbn-error").text == "Not a valid ISBN-10 or ISBN-13 (check digit included)."
     screenshot(d, "admin-book-errors")
@@ -144,7 +144,7 @@ def test_admin_adds_a_book_restocks_a_low_title_ships_an_order_and_reads_the_rep
 def test_a_bad_report_range_is_explained_next_to_the_field(site, browser):
     d = browser
     log_in(d, site, *ADMIN, next_path="/admin/reports?from=2026-02-01&to=2026-01-01")
-    text_in(d, "#sales-alert", "Validation failed")
+    text_in(d, "#sales-alert", "Please check what you entered")
     assert find(d, "#report-form-from-error").text.startswith("Must not be after")
     assert find(d, "#report-form-from").get_attribute("aria-invalid") == "true"
     assert find(d, "#popular-alert").is_displayed()

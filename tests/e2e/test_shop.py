@@ -192,9 +192,11 @@ def test_errors_are_shown_in_words_next_to_their_fields(site, browser):
     find(d, "#register button[type=submit]").click()
 
     alert = visible(d, "#register-alert")
-    assert "Validation failed" in alert.text
-    assert "fields are not valid" in alert.text
-    assert find(d, "#register-email-error").text == "Not a valid email address."
+    # In words: a headline, no field names, and each reason next to its field.
+    assert "Please check what you entered" in alert.text
+    assert "see the notes next to them" in alert.text
+    assert "email" not in alert.text and "fields" not in alert.text
+    assert find(d, "#register-email-error").text == "Enter an email address like name@example.com."
     assert find(d, "#register-email").get_attribute("aria-invalid") == "true"
     assert find(d, "#register-password-error").is_displayed()
     assert find(d, "#register-name-error").is_displayed()
@@ -209,9 +211,9 @@ def test_errors_are_shown_in_words_next_to_their_fields(site, browser):
     fill(d, "#register-email", f"ada{uuid.uuid4().hex[:6]}@example.com")
     fill(d, "#register-password", "long-enough-password")
     find(d, "#register button[type=submit]").click()
-    text_in(d, "#register-alert", "Conflict")
+    text_in(d, "#register-alert", "Already in use")
     assert "The username 'ada' is taken." in find(d, "#register-alert").text
-    assert find(d, "#register-username-error").text == "Already taken."
+    assert find(d, "#register-username-error").text == "This username is already in use; choose another."
     assert not find(d, "#register-email-error").is_displayed()
     assert [e.get_attribute("name") for e in find_all(d, "#register [aria-invalid='true']")] == ["username"]
     screenshot(d, "register-taken")
@@ -229,7 +231,7 @@ def test_errors_are_shown_in_words_next_to_their_fields(site, browser):
     fill(d, "#login-username", "ada")
     fill(d, "#login-password", "not-her-password")
     find(d, "#login button[type=submit]").click()
-    text_in(d, "#login-alert", "Unauthorized")
+    text_in(d, "#login-alert", "Could not sign you in")
     assert "Invalid username or password." in find(d, "#login-alert").text
     assert not find_all(d, "#login-alert a")  # no "Log in" link on the login page itself
     screenshot(d, "login-error")
@@ -301,23 +303,22 @@ def test_the_shop_fits_a_phone(site, phone):
 def test_an_expired_access_token_is_refreshed_once_and_a_dead_session_says_so(site, browser):
     d = browser
     log_in(d, site, *CUSTOMER)
-    refresh = d.execute_script("return sessionStorage.getItem('bookstore.refresh')")
+    # No token is kept where a script could read it: only who is signed in.
+    stored = d.execute_script("return JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage})")
+    assert "eyJ" not in stored and "token" not in stored.lower()
+    assert "bookstore_refresh" not in d.execute_script("return document.cookie")
 
-    # A refused access token: the page trades the refresh token for a new one and goes on.
-    d.execute_script("sessionStorage.setItem('bookstore.access', 'expired.or.garbage')")
+    # The orders page gets an access token from the cookie and shows the orders.
     d.get(site.url("/shop/orders"))
     visible(d, "#orders-rows tr")
-    fresh = d.execute_script("return sessionStorage.getItem('bookstore.access')")
-    assert fresh != "expired.or.garbage"
-    assert site.call("GET", "/me", fresh, expect=200)["account"]["username"] == CUSTOMER[0]
 
-    # The login session ended elsewhere (both tokens revoked): one refresh is tried, then the page
-    # says so in words, with a way back in, and forgets the tokens.
-    site.call("POST", "/logout", refresh, expect=204)
+    # The login session ended elsewhere: the cookie is refused, the page says so in words, with a
+    # way back in, and forgets who was signed in.
+    site.call("POST", "/logout/all", site.customer_token(), expect=204)
     d.get(site.url("/shop/cart"))
     alert = visible(d, "#page-alert")
     assert "Your session has ended. Log in again to go on." in alert.text
     assert alert.find_element(By.LINK_TEXT, "Log in").get_attribute("href").endswith("/shop/login?next=%2Fshop%2Fcart")
-    assert d.execute_script("return sessionStorage.length") == 0
+    assert d.execute_script("return localStorage.length") == 0
     text_in(d, "#account-area", "Log in")
     screenshot(d, "session-ended")

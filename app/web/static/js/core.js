@@ -1,34 +1,38 @@
-// Shared by the storefront and the admin panel: the API client (bearer token kept in
-// sessionStorage, one refresh on a 401), DOM building without HTML strings, and the display of
-// API problems in words next to the fields they name.
+// Shared by the storefront and the admin panel: the API client (the access token in memory, the
+// refresh token in an HttpOnly cookie the script never sees, one refresh on a 401), DOM building
+// without HTML strings, and the display of API problems in words next to the fields they name.
 //
 // Rule of this code base: data from the API only ever reaches the page as text (textContent,
 // text nodes, attribute values), never as markup.
 
-const KEYS = { access: "bookstore.access", refresh: "bookstore.refresh", who: "bookstore.who" };
+import { fieldName, fieldWords, problemWords, retryWords } from "./messages.js";
+
+// Who is signed in (no token: username, role, ids), shared by the tabs so a new one knows to
+// ask for an access token and can show the header at once.
+const WHO_KEY = "bookstore.who";
+const REFRESH_LOCK = "bookstore-refresh";
+export const SESSION_HEADER = { "X-Session-Cookie": "1" };
 
 // --- session -------------------------------------------------------------------------------------
 
+let accessToken = null;
+
 export const session = {
   get access() {
-    return sessionStorage.getItem(KEYS.access);
-  },
-  get refresh() {
-    return sessionStorage.getItem(KEYS.refresh);
+    return accessToken;
   },
   get who() {
     try {
-      return JSON.parse(sessionStorage.getItem(KEYS.who) || "null");
+      return JSON.parse(localStorage.getItem(WHO_KEY) || "null");
     } catch {
       return null;
     }
   },
   signedIn() {
-    return Boolean(this.access || this.refresh);
+    return Boolean(accessToken || this.who);
   },
   saveTokens(tokens) {
-    if (tokens.access_token) sessionStorage.setItem(KEYS.access, tokens.access_token);
-    if (tokens.refresh_token) sessionStorage.setItem(KEYS.refresh, tokens.refresh_token);
+    if (tokens.access_token) accessToken = tokens.access_token;
   },
   saveWho(me) {
     const who = {
@@ -38,11 +42,12 @@ export const session = {
       customer_id: me.account.customer_id,
       name: me.customer ? me.customer.name : null,
     };
-    sessionStorage.setItem(KEYS.who, JSON.stringify(who));
+    localStorage.setItem(WHO_KEY, JSON.stringify(who));
     return who;
   },
   clear() {
-    for (const key of Object.values(KEYS)) sessionStorage.removeItem(key);
+    accessToken = null;
+    localStorage.removeItem(WHO_KEY);
   },
 };
 
@@ -81,33 +86,45 @@ async function problemOf(response) {
 
 let refreshing = null;
 
-// Trade the refresh token for a new access token; concurrent callers share one request.
-async function refreshAccess() {
-  const refresh = session.refresh;
-  if (!refresh) return false;
+// One POST /token/refresh from the cookie: true with a new access token, false when the session
+// has ended (401: the server cleared the cookie). Anything else is thrown as a problem.
+async function refreshFromCookie() {
+  const response = await fetch("/token/refresh", {
+    method: "POST",
+    headers: { ...SESSION_HEADER, Accept: "application/json, application/problem+json" },
+    cache: "no-store",
+    credentials: "same-origin",
+  });
+  if (response.status === 401) return false;
+  if (!response.ok) throw await problemOf(response);
+  session.saveTokens(await response.json());
+  return true;
+}
+
+// Trade the cookie for a new access token. Calls of this tab share one request, and the tabs
+// take turns (Web Locks): a tab that refreshed with a cookie another tab had just used up would
+// end the session, as a reused refresh token does.
+function refreshAccess() {
+  if (!session.signedIn()) return Promise.resolve(false);
   if (!refreshing) {
-    refreshing = (async () => {
-      try {
-        const response = await fetch("/token/refresh", {
-          method: "POST",
-          headers: { Authorization: `Bearer ${refresh}`, Accept: "application/json" },
-          cache: "no-store",
-        });
-        if (!response.ok) return false;
-        session.saveTokens(await response.json());
-        return true;
-      } catch {
-        return false;
-      }
-    })().finally(() => {
+    const run = () => refreshFromCookie();
+    const locked = navigator.locks ? navigator.locks.request(REFRESH_LOCK, run) : run();
+    refreshing = locked.finally(() => {
       refreshing = null;
     });
   }
   return refreshing;
 }
 
-// fetch() with the bearer token. A 401 while signed in is retried once after /token/refresh;
-// any answer that is not 2xx becomes an ApiError carrying the problem details.
+function sessionEnded() {
+  session.clear();
+  renderAccount();
+  return new ApiError(401, SESSION_ENDED);
+}
+
+// fetch() with the bearer token. A page starts with no access token: a signed-in visitor's first
+// call gets one from the cookie. A 401 is retried once after a refresh; any answer that is not
+// 2xx becomes an ApiError carrying the problem details.
 export async function request(method, path, { body, headers = {}, auth = true } = {}) {
   const attempt = () => {
     const sent = new Headers(headers);
@@ -119,20 +136,25 @@ export async function request(method, path, { body, headers = {}, auth = true } 
       headers: sent,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
-      credentials: "omit",
+      // The only cookie is the refresh cookie, sent to its own path alone; the login and logout
+      // answers set and clear it.
+      credentials: "same-origin",
     });
   };
   let response;
+  let ended = false;
   try {
-    response = await attempt();
-    if (response.status === 401 && auth && session.refresh) {
-      if (await refreshAccess()) {
-        response = await attempt();
-      } else {
+    if (auth && !session.access && session.signedIn()) {
+      ended = !(await refreshAccess());
+      if (ended) {
         session.clear();
         renderAccount();
-        throw new ApiError(401, SESSION_ENDED);
       }
+    }
+    response = await attempt();
+    if (response.status === 401 && auth && (ended || session.signedIn())) {
+      if (!ended && (await refreshAccess())) response = await attempt();
+      else throw sessionEnded();
     }
   } catch (err) {
     if (err instanceof ApiError) throw err;
@@ -221,12 +243,24 @@ export function busy(el, isBusy) {
 
 const CURRENCY = document.body.dataset.currency || "USD";
 const MONEY = new Intl.NumberFormat("en-US", { style: "currency", currency: CURRENCY });
-const DATE_TIME = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
-const DATE = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+// Times in the viewer's own time zone, named, and in their locale; a calendar date (an expected
+// delivery) is a day, not an instant, so it is shown as it is.
+const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  hour: "numeric",
+  minute: "2-digit",
+  timeZoneName: "short",
+});
+const DATE = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 
 // Money arrives as a decimal string ("12.50"); Intl formats the string exactly, with no float.
 export const money = (value) => (value === null || value === undefined ? "" : MONEY.format(value));
-export const dateTime = (iso) => (iso ? `${DATE_TIME.format(new Date(iso))} UTC` : "");
+export const dateTime = (iso) => (iso ? DATE_TIME.format(new Date(iso)) : "");
+
+// A <time> element for an instant: the local time as text, the exact instant in `datetime`.
+export const timeOf = (iso) => (iso ? h("time", { datetime: iso }, dateTime(iso)) : "");
 export const day = (isoDate) => (isoDate ? DATE.format(new Date(`${isoDate}T00:00:00Z`)) : "");
 export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -246,18 +280,24 @@ export function statusBadge(status) {
 
 // A short confirmation in the polite live region at the top of the page.
 export function announce(...content) {
+  // A new message replaces the old one: an error banner still up is taken down.
+  hideAlert($("#page-alert"));
   const status = $("#page-status");
   fill(status, h("p", {}, ...content));
   status.classList.add("shown");
 }
 
-function flatten(messages, prefix = "") {
-  if (typeof messages === "string") return [prefix ? `${prefix}: ${messages}` : messages];
-  if (Array.isArray(messages)) return messages.flatMap((m) => flatten(m, prefix));
-  if (messages && typeof messages === "object") {
-    return Object.entries(messages).flatMap(([key, value]) => flatten(value, prefix ? `${prefix}.${key}` : key));
+// The field errors as [dotted path, sentences]: {default_address: {city: [..]}} gives "default_address.city".
+function fieldErrors(messages, path = "") {
+  if (Array.isArray(messages) && messages.every((m) => typeof m === "string")) {
+    return [[path, messages.map((m) => fieldWords(path, m))]];
   }
-  return [String(messages)];
+  if (typeof messages === "string") return [[path, [fieldWords(path, messages)]]];
+  if (Array.isArray(messages)) return messages.flatMap((m) => fieldErrors(m, path));
+  if (messages && typeof messages === "object") {
+    return Object.entries(messages).flatMap(([key, value]) => fieldErrors(value, path ? `${path}.${key}` : key));
+  }
+  return [[path, [String(messages)]]];
 }
 
 function alertOf(form) {
@@ -320,22 +360,28 @@ export function showProblem(err, { form = null, alert = null, extra = null, keep
   const box = alert || alertOf(form) || $("#page-alert");
   const unplaced = [];
   let firstInvalid = null;
-  for (const [field, messages] of Object.entries(problem.errors || {})) {
-    const texts = flatten(messages);
+  for (const [field, texts] of fieldErrors(problem.errors || {})) {
     const control = form ? placeFieldError(form, field, texts.join(" ")) : null;
     if (control) firstInvalid = firstInvalid || control;
-    else unplaced.push(...texts.map((t) => (field === "_schema" ? t : `${field}: ${t}`)));
+    else unplaced.push(...texts.map((t) => (field === "_schema" || !field ? t : `${fieldName(field)}: ${t}`)));
   }
-  const parts = [h("p", { class: "alert-title" }, problem.title || "Error"), problem.detail ? h("p", {}, problem.detail) : null];
+  const words = isApi ? problemWords(problem, err.status) : problem;
+  const parts = [h("p", { class: "alert-title" }, words.title || "Error"), words.detail ? h("p", {}, words.detail) : null];
   if (unplaced.length) parts.push(h("ul", {}, unplaced.map((t) => h("li", {}, t))));
   if (extra) parts.push(extra);
-  if (problem.retry_after) parts.push(h("p", {}, `Try again in ${problem.retry_after} seconds.`));
+  if (problem.retry_after) parts.push(h("p", {}, retryWords(problem.retry_after)));
   if (isApi && err.status === 401 && location.pathname !== "/shop/login") {
     parts.push(h("p", {}, h("a", { href: loginHref() }, "Log in")));
   }
   if (keep && !box.hidden) append(box, [h("hr"), parts]);
   else fill(box, parts);
   box.hidden = false;
+  // The newest message is the one shown: a confirmation still up is taken down.
+  const status = $("#page-status");
+  if (status) {
+    status.replaceChildren();
+    status.classList.remove("shown");
+  }
   if (focus) {
     if (firstInvalid) firstInvalid.focus();
     else if (box.hasAttribute("tabindex")) box.focus();
@@ -457,11 +503,11 @@ export function renderPager(nav, { page, pages }, param = "page") {
 // --- header --------------------------------------------------------------------------------------
 
 export async function logout() {
-  const token = session.refresh || session.access;
   try {
-    if (token) await request("POST", "/logout", { auth: false, headers: { Authorization: `Bearer ${token}` } });
+    // With the bearer token (fetched from the cookie first if need be): the answer clears the cookie.
+    if (session.signedIn()) await request("POST", "/logout");
   } catch {
-    // The tokens are dropped here whatever the server said: the visitor asked to leave.
+    // The session is dropped here whatever the server said: the visitor asked to leave.
   }
   session.clear();
   location.assign("/");
@@ -474,12 +520,35 @@ export function renderAccount() {
     fill(
       area,
       h("span", { class: "who" }, "Signed in as ", h("strong", {}, who.username)),
+      h("a", { href: "/shop/account", "aria-current": location.pathname === "/shop/account" ? "page" : null }, "My account"),
       h("button", { type: "button", class: "link-button", onclick: logout }, "Log out"),
     );
   } else {
     fill(area, h("a", { href: loginHref() }, "Log in"), h("a", { href: "/shop/register" }, "Register"));
   }
   for (const el of $$("[data-admin-only]")) el.hidden = !(who && who.role === "admin");
+}
+
+// A page whose subject does not exist: its main region says so, with a way back, instead of an
+// alert over an empty box.
+export function showNotFound({ heading, text, href, linkText }) {
+  hideAlert($("#page-alert"));
+  document.title = `${heading} · Bookstore`;
+  const main = $("#main");
+  // The page's own content goes; the message regions stay for whatever comes next.
+  for (const child of Array.from(main.children)) {
+    if (child.id !== "page-alert" && child.id !== "page-status") child.remove();
+  }
+  main.append(
+    h(
+      "section",
+      { class: "not-found", id: "not-found", "aria-labelledby": "not-found-title" },
+      h("h1", { id: "not-found-title" }, heading),
+      h("p", {}, text),
+      h("p", {}, h("a", { href, class: "button primary" }, linkText)),
+    ),
+  );
+  main.focus();
 }
 
 export function setCartCount(quantity) {
@@ -493,6 +562,10 @@ export function setCartCount(quantity) {
 // Run the page's own code; anything it does not catch is still shown to the visitor.
 export function start(pages) {
   renderAccount();
+  // Signed in or out in another tab: this header follows.
+  window.addEventListener("storage", (event) => {
+    if (event.key === WHO_KEY || event.key === null) renderAccount();
+  });
   tidyGetForms();
   const name = document.body.dataset.page;
   const run = pages[name];

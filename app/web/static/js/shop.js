@@ -6,7 +6,6 @@ import {
   busy,
   cell,
   clearProblem,
-  dateTime,
   day,
   fill,
   get,
@@ -26,7 +25,12 @@ import {
   withBusy,
   statusBadge,
   STATUS_LABELS,
+  SESSION_HEADER,
+  showNotFound,
+  timeOf,
 } from "./core.js";
+import { accountPage } from "./account.js";
+import { buyAgain } from "./reorder.js";
 
 const BROWSE_PER_PAGE = 12;
 const ORDERS_PER_PAGE = 10;
@@ -87,7 +91,8 @@ function bookCard(book) {
       type: "button",
       class: "add-to-cart",
       disabled: book.stock <= 0,
-      "aria-label": book.stock > 0 ? `Add “${book.title}” to the cart` : `“${book.title}” is sold out`,
+      // The visible words start the name (WCAG 2.5.3, label in name), the title tells the buttons apart.
+      "aria-label": book.stock > 0 ? `Add to cart: “${book.title}”` : `Sold out: “${book.title}”`,
       dataset: { bookId: book.id },
     },
     book.stock > 0 ? "Add to cart" : "Sold out",
@@ -146,7 +151,16 @@ async function bookPage() {
   try {
     book = await get(`/books/${id}`);
   } catch (err) {
-    $("#book-title").textContent = err.status === 404 ? "Book not found" : "This book could not be loaded";
+    if (err.status === 404) {
+      showNotFound({
+        heading: "Book not found",
+        text: `There is no book number ${id} in the shop: it may have been removed, or the link is wrong.`,
+        href: "/",
+        linkText: "Back to all books",
+      });
+      return;
+    }
+    $("#book-title").textContent = "This book could not be loaded";
     busy(article, false);
     showProblem(err);
     return;
@@ -173,7 +187,18 @@ async function bookPage() {
   } else if (book.stock > 0) {
     form.elements.quantity.max = String(Math.min(book.stock, 100));
     form.hidden = false;
-    onSubmit(form, (values) => addToCart(book, values.quantity ?? 1, { form }));
+    const box = form.elements.quantity;
+    let accepted = box.value;
+    onSubmit(form, async (values) => {
+      try {
+        await addToCart(book, values.quantity ?? 1, { form });
+        accepted = box.value;
+      } catch (err) {
+        // The refused number goes back to the last one accepted; the message says why.
+        box.value = accepted;
+        throw err;
+      }
+    });
   }
   refreshCartCount();
 }
@@ -188,7 +213,8 @@ function nextPage(fallback) {
 
 async function signIn(username, password) {
   session.clear();
-  const tokens = await api("POST", "/login", { username, password }, { auth: false });
+  // The refresh token comes back as an HttpOnly cookie for /token/refresh; the access token stays in memory.
+  const tokens = await api("POST", "/login", { username, password, refresh_cookie: true }, { auth: false, headers: SESSION_HEADER });
   session.saveTokens(tokens);
   const who = session.saveWho(await api("GET", "/me"));
   location.assign(nextPage(who.role === "admin" ? "/admin" : "/"));
@@ -196,6 +222,9 @@ async function signIn(username, password) {
 
 function loginPage() {
   const form = $("#login");
+  if (new URLSearchParams(location.search).get("signed_out") === "everywhere") {
+    announce("You are signed out on every device. Log in again to go on.");
+  }
   onSubmit(form, (values) => signIn(values.username ?? "", values.password ?? ""));
   form.elements.username.focus();
 }
@@ -300,6 +329,8 @@ async function cartPage() {
             : `Updated “${line.title}”. Total now ${money(cart.total)}.`,
         );
       } catch (err) {
+        // The box goes back to the quantity the cart holds; the message next to it says why.
+        if (form.isConnected) form.elements.quantity.value = String(line.quantity);
         showProblem(err, { form, alert: $("#page-alert") });
       }
     });
@@ -407,6 +438,13 @@ async function checkoutPage() {
 
 // --- my orders -----------------------------------------------------------------------------------
 
+// The books of an order in a line: the first titles, then how many more.
+function orderTitles(items) {
+  const shown = items.slice(0, 2).map((item) => (item.quantity > 1 ? `${item.title} × ${item.quantity}` : item.title));
+  const more = items.length - shown.length;
+  return more > 0 ? `${shown.join(", ")} and ${plural(more, "other book")}` : shown.join(", ");
+}
+
 async function ordersPage() {
   const table = $("#orders-table");
   if (!needCustomer($("#orders-empty"), "your orders")) return;
@@ -422,7 +460,8 @@ async function ordersPage() {
           "tr",
           { dataset: { orderId: order.id } },
           cell({ "data-label": "Order" }, h("a", { href: `/shop/orders/${order.id}` }, `Order ${order.id}`)),
-          cell({ "data-label": "Placed" }, dateTime(order.created_at)),
+          cell({ "data-label": "Books", class: "order-titles" }, orderTitles(order.items)),
+          cell({ "data-label": "Placed" }, timeOf(order.created_at)),
           cell({ "data-label": "Status" }, statusBadge(order.status)),
           cell({ "data-label": "Expected delivery" }, order.expected_delivery_date ? day(order.expected_delivery_date) : "—"),
           cell({ class: "num", "data-label": "Items" }, String(order.items.reduce((n, i) => n + i.quantity, 0))),
@@ -449,7 +488,7 @@ function timeline(tracking) {
       "li",
       { class: `step ${at ? "done" : "todo"}${current ? " current" : ""}`, "aria-current": current ? "step" : null },
       h("span", { class: "step-name" }, STATUS_LABELS[status] || status),
-      h("span", { class: "step-at" }, at ? dateTime(at) : "not yet"),
+      h("span", { class: "step-at" }, at ? timeOf(at) : "not yet"),
     );
   });
 }
@@ -461,7 +500,7 @@ function renderOrder(order, tracking) {
   if (tracking.status === "cancelled") delivery = "This order was cancelled; nothing will be delivered.";
   else if (tracking.status === "delivered") delivery = `Delivered. It was expected on ${day(tracking.expected_delivery_date)}.`;
   else delivery = `Expected delivery: ${day(tracking.expected_delivery_date)}.`;
-  fill($("#order-delivery"), h("span", { id: "expected-delivery" }, delivery), ` Placed ${dateTime(tracking.placed_at)}.`);
+  fill($("#order-delivery"), h("span", { id: "expected-delivery" }, delivery), " Placed ", timeOf(tracking.placed_at), ".");
   fill($("#order-timeline"), timeline(tracking));
   fill(
     $("#order-lines"),
@@ -492,10 +531,21 @@ async function orderPage() {
     const [order, tracking] = await Promise.all([get(`/orders/${id}`), get(`/orders/${id}/tracking`)]);
     renderOrder(order, tracking);
     busy(container, false);
+    return order;
   };
+  let order;
   try {
-    await load();
+    order = await load();
   } catch (err) {
+    if (err.status === 404) {
+      showNotFound({
+        heading: "Order not found",
+        text: `There is no order number ${id} among your orders.`,
+        href: "/shop/orders",
+        linkText: "Back to my orders",
+      });
+      return;
+    }
     container.hidden = true;
     showProblem(err);
     return;
@@ -504,13 +554,27 @@ async function orderPage() {
     announce(`Thank you! Order ${id} is placed. You can follow it here.`);
     history.replaceState(null, "", location.pathname);
   }
+  const again = $("#buy-again");
+  again.addEventListener("click", () =>
+    withBusy(again, async () => {
+      try {
+        const report = await buyAgain(order.items);
+        if (report.cart) setCartCount(report.cart.total_quantity);
+        fill($("#buy-again-report"), report.lines);
+        $("#buy-again-report").hidden = false;
+        announce(report.summary, " ", h("a", { href: "/shop/cart" }, "View cart"));
+      } catch (err) {
+        showProblem(err);
+      }
+    }),
+  );
   const cancel = $("#cancel-order");
   cancel.addEventListener("click", () => {
     if (!confirm(`Cancel order ${id}? The books go back on the shelf.`)) return;
     withBusy(cancel, async () => {
       try {
         await api("POST", `/orders/${id}/cancel`);
-        await load();
+        order = await load();
         announce(`Order ${id} is cancelled.`);
         $("#order-status").focus();
       } catch (err) {
@@ -530,4 +594,5 @@ start({
   checkout: checkoutPage,
   orders: ordersPage,
   order: orderPage,
+  account: accountPage,
 });
