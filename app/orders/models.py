@@ -36,6 +36,12 @@ TRANSITIONS = {
 }
 
 
+def next_statuses(status: str) -> list[str]:
+    """The statuses an order in `status` may move to, in flow order: what every client reads
+    (the order document's `next_statuses`) instead of keeping its own copy of TRANSITIONS."""
+    return [s for s in STATUSES if s in TRANSITIONS[status]]
+
+
 class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (

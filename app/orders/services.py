@@ -42,13 +42,13 @@ from app.orders.models import (
     MAX_ORDER_TOTAL,
     PENDING,
     SHIPPED,
-    STATUSES,
     TRANSITIONS,
     IdempotencyKey,
     Order,
     OrderItem,
     OrderStatusChange,
     mark_order_day_dirty,
+    next_statuses,
 )
 from app.pagination import paginate
 from app.prepared import Prepared
@@ -337,6 +337,7 @@ def order_document(
         "created_at": utc_iso(created_at),
         "expected_delivery_date": expected.isoformat() if expected else None,
         "status_history": [{"status": st, "at": utc_iso(at)} for st, at in history],
+        "next_statuses": next_statuses(status),
     }
 
 
@@ -436,6 +437,20 @@ def list_orders(args: dict, customer_id: int | None = None):
     return paginate(stmt.order_by(Order.created_at.desc(), Order.id.desc()), args, count_stmt=count)
 
 
+def embed_customers(orders, embed: str | None):
+    """With `embed=customer`, give each order its buyer's id, name and email (one query for all)."""
+    if embed != "customer":
+        return orders
+    ids = {order.customer_id for order in orders if order.customer_id is not None}
+    found = {}
+    if ids:
+        rows = db.session.execute(select(Customer.id, Customer.name, Customer.email).where(Customer.id.in_(ids)))
+        found = {row.id: {"id": row.id, "name": row.name, "email": row.email} for row in rows}
+    for order in orders:
+        order.customer = found.get(order.customer_id)
+    return orders
+
+
 def purchase_history(customer_id: int, limit: int = 100) -> list[dict]:
     rows = db.session.execute(
         select(
@@ -468,15 +483,13 @@ def purchase_history(customer_id: int, limit: int = 100) -> list[dict]:
 
 
 def _illegal(order_id: int, current: str, wanted: str) -> Conflict:
-    allowed = sorted(TRANSITIONS[current])
+    allowed = next_statuses(current)
     if current == wanted:
         detail = f"Order {order_id} is already {current}."
     elif not allowed:
         detail = f"Order {order_id} is {current}; its status can no longer change."
     else:
-        detail = (
-            f"Order {order_id} is {current}; it can only become {' or '.join(s for s in STATUSES if s in allowed)}."
-        )
+        detail = f"Order {order_id} is {current}; it can only become {' or '.join(allowed)}."
     return Conflict(
         detail,
         type=TYPE_ILLEGAL_TRANSITION,
