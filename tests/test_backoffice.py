@@ -253,3 +253,26 @@ def test_a_chart_is_drawn_for_the_width_and_scale_asked(client, admin_headers, p
 def test_a_chart_size_out_of_bounds_is_refused(client, admin_headers, params, field):
     r = client.get("/reports/sales", query_string={"format": "png", **params}, headers=admin_headers)
     assert_problem(r, 400, field)
+
+
+def test_tracking_lists_the_steps_reached_then_those_ahead(client, customer_headers, admin_headers, book):
+    order_id = place(client, customer_headers, book(stock=5).id)["id"]
+
+    def steps():
+        return client.get(f"/orders/{order_id}/tracking", headers=customer_headers).get_json()["steps"]
+
+    assert steps() == ["pending", "paid", "shipped", "delivered"]
+    move(client, admin_headers, order_id, "paid")
+    assert steps() == ["pending", "paid", "shipped", "delivered"]
+    client.post(f"/orders/{order_id}/cancel", headers=customer_headers)
+    assert steps() == ["pending", "paid", "cancelled"]
+
+
+def test_orders_waiting_longest_come_first_with_sort_oldest(client, customer_headers, admin_headers, book):
+    b = book(stock=10)
+    ids = [place(client, customer_headers, b.id)["id"] for _ in range(3)]
+    query = {"status": "pending", "sort": "oldest"}
+    oldest = client.get("/orders", query_string=query, headers=admin_headers).get_json()["items"]
+    newest = client.get("/orders", query_string={"status": "pending"}, headers=admin_headers).get_json()["items"]
+    assert [o["id"] for o in oldest] == ids and [o["id"] for o in newest] == ids[::-1]
+    assert_problem(client.get("/orders", query_string={"sort": "price"}, headers=admin_headers), 400, "sort")

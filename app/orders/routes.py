@@ -12,6 +12,7 @@ from app.customers.routes import blp as customers_blp
 from app.customers.schemas import CustomerDetailSchema
 from app.customers.services import get_customer_for
 from app.orders import catalogue, customers, services
+from app.orders.models import way_ahead
 from app.orders.schemas import (
     CustomerOrdersArgs,
     EmbedArgs,
@@ -149,6 +150,7 @@ def track_order(order_id):
         "placed_at": order.created_at,
         "expected_delivery_date": order.expected_delivery_date,
         "history": order.status_history,
+        "steps": [entry.status for entry in order.status_history] + way_ahead(order.status),
     }
 
 

@@ -125,10 +125,22 @@ class TrackingSchema(Schema):
     placed_at = UTCDateTime()
     expected_delivery_date = fields.Date(allow_none=True)
     history = fields.List(fields.Nested(StatusEntrySchema))
+    steps = fields.List(
+        fields.String(),
+        metadata={
+            "description": "The order's way as a page draws it: the statuses reached (as in `history`), then those "
+            "still ahead on the way to delivery (none once delivered or cancelled)."
+        },
+    )
 
 
 class OrderListArgs(PageArgs, EmbedArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
+    sort = fields.String(
+        load_default="newest",
+        validate=validate.OneOf(("newest", "oldest")),
+        metadata={"description": "`newest` first (default) or `oldest` first (the longest waiting, with `status`)."},
+    )
     customer_id = QueryInteger(validate=BOOK_ID, metadata={"description": "Admins only."})
     from_ = fields.Date(data_key="from", metadata={"description": "Placed on or after this UTC date."})
     to = fields.Date(metadata={"description": "Placed on or before this UTC date."})

@@ -434,7 +434,8 @@ def list_orders(args: dict, customer_id: int | None = None):
         conditions.append(Order.created_at < args["to"] + timedelta(days=1))
     if conditions:
         stmt, count = stmt.where(*conditions), count.where(*conditions)
-    return paginate(stmt.order_by(Order.created_at.desc(), Order.id.desc()), args, count_stmt=count)
+    order = (Order.created_at, Order.id) if args.get("sort") == "oldest" else (Order.created_at.desc(), Order.id.desc())
+    return paginate(stmt.order_by(*order), args, count_stmt=count)
 
 
 def embed_customers(orders, embed: str | None):
