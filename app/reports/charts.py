@@ -9,6 +9,7 @@ called "$5 for $1" would otherwise be typeset (or fail to parse).
 """
 
 import io
+import textwrap
 import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -171,21 +172,37 @@ def sales_chart(report: dict, currency: str, size: Size = Size()) -> bytes:
     return _png(figure)
 
 
-def _bars_figure(rows: int, header_inches: float, size: Size) -> tuple[Figure, object]:
-    """A figure for `rows` horizontal bars: a fixed height per bar, margins set by `_fit_labels`
-    (constrained layout measures every label many times over: most of the time of a 100-bar chart)."""
+def _wrap(text: str, size: Size, fontsize: float, share: float = 1.0) -> str:
+    """The text broken into lines that fit `share` of the figure's width (about 0.6 em a character)."""
+    chars = max(12, int(share * size.inches * 72 / (fontsize * 0.6)))
+    return "\n".join(textwrap.wrap(text, chars)) or text
+
+
+def _bars_figure(rows: int, title: str, subtitle: str, size: Size, legend_inches: float = 0.0):
+    """A figure for `rows` horizontal bars under a title and subtitle (centred on the figure, not on
+    the axes, which the labels push right; wrapped to the width, the header growing with the
+    lines): a fixed height per bar, margins set by `_fit_labels` (constrained layout measures every
+    label many times over: most of the time of a 100-bar chart)."""
+    title, subtitle = _wrap(title, size, 13), _wrap(subtitle, size, 9)
+    subtitle_top = 0.1 + 0.24 * (title.count("\n") + 1) + 0.04
+    header_inches = subtitle_top + 0.18 * (subtitle.count("\n") + 1) + 0.08 + legend_inches
     height = max(3.5, ROW_INCHES * rows + header_inches + 0.8)
     figure = Figure(figsize=(size.inches, height), dpi=size.dpi)
     FigureCanvasAgg(figure)
     figure.subplots_adjust(top=1 - header_inches / height, bottom=0.75 / height, right=1 - 0.3 / size.inches)
+    figure.text(0.5, 1 - 0.1 / height, _text(title), ha="center", va="top", fontsize=13, fontweight="bold")
+    figure.text(0.5, 1 - subtitle_top / height, _text(subtitle), ha="center", va="top", fontsize=9)
     return figure, figure.subplots()
 
 
-def _heading(figure: Figure, title: str, subtitle: str) -> None:
-    """Title and subtitle centred on the figure (not on the axes, which the labels push right)."""
-    height = figure.get_figheight()
-    figure.text(0.5, 1 - 0.1 / height, _text(title), ha="center", va="top", fontsize=13, fontweight="bold", wrap=True)
-    figure.text(0.5, 1 - 0.38 / height, _text(subtitle), ha="center", va="top", fontsize=9, wrap=True)
+def _room_for_labels(figure: Figure, axes, labels, longest: float, at_least: float) -> None:
+    """Widen the x range so the label beside the longest bar stays inside the axes (measured once,
+    after `_fit_labels` has set the axes' width)."""
+    renderer = figure.canvas.get_renderer()
+    axes_px = axes.get_window_extent(renderer).width
+    widest = max((t.get_window_extent(renderer).width for t in labels), default=0)
+    free = max(axes_px - widest - 8 * figure.dpi / DPI, axes_px * 0.3)
+    axes.set_xlim(0, max(at_least, longest * axes_px / free))
 
 
 def _fit_labels(figure: Figure, axes) -> None:
@@ -205,13 +222,14 @@ def popular_chart(report: dict, currency: str, size: Size = Size()) -> bytes:
     """Top books as horizontal bars of copies sold, best seller at the top, revenue beside each."""
     money = Money(currency)
     items = report["items"]
-    figure, axes = _bars_figure(len(items), header_inches=0.6, size=size)
-    _heading(
-        figure,
+    figure, axes = _bars_figure(
+        len(items),
         f"{f'Top {len(items)} books' if items else 'Books'} by copies sold, "
         f"{report['from_'].isoformat()} to {report['to'].isoformat()}",
         "Cancelled orders excluded; revenue at the prices the orders froze",
+        size,
     )
+    bar_labels = []
     if not items:
         axes.text(0.5, 0.5, "No sales in this range", ha="center", va="center", transform=axes.transAxes)
         axes.set_yticks([])
@@ -222,7 +240,7 @@ def popular_chart(report: dict, currency: str, size: Size = Size()) -> bytes:
         bars = axes.barh(positions, units, height=0.7, color=UNITS_COLOUR)
         axes.set_yticks(positions, labels=labels, fontsize=9)
         axes.set_ylim(len(items) - 0.5, -0.5)  # best seller at the top
-        axes.bar_label(
+        bar_labels = axes.bar_label(
             bars,
             labels=[_text(f"{u:,} · {money(i['revenue'])}") for u, i in zip(units, items, strict=True)],
             padding=3,
@@ -230,10 +248,14 @@ def popular_chart(report: dict, currency: str, size: Size = Size()) -> bytes:
         )
         axes.set_xlim(0, max(units) * 1.35)
     _thousands(axes.xaxis)
-    axes.set_xlabel(_text(f"Copies sold (beside each bar: copies · revenue in {money.code})"))
+    axes.set_xlabel(
+        _text(_wrap(f"Copies sold (beside each bar: copies · revenue in {money.code})", size, 10, share=0.55))
+    )
     axes.set_ylabel("Book — author")
     axes.grid(axis="x", alpha=0.3)
     _fit_labels(figure, axes)
+    if items:
+        _room_for_labels(figure, axes, bar_labels, max(units), max(units) * 1.35)
     return _png(figure)
 
 
@@ -243,14 +265,16 @@ def inventory_chart(report: dict, currency: str, size: Size = Size()) -> bytes:
     threshold = report["low_stock_threshold"]
     low = report["low_stock"]
     shown = low[:MAX_INVENTORY_BARS]
-    figure, axes = _bars_figure(len(shown), header_inches=1.0, size=size)
     more = f" (the {len(shown)} lowest shown)" if len(shown) < report["low_stock_count"] else ""
-    _heading(
-        figure,
+    figure, axes = _bars_figure(
+        len(shown),
         f"Low stock: titles with 1 to {threshold} copies",
         f"{report['low_stock_count']:,} low-stock titles{more} · {report['out_of_stock_count']:,} out of stock · "
         f"{report['titles']:,} titles, {report['total_units']:,} copies worth {money(report['inventory_value'])}",
+        size,
+        legend_inches=0.4 if size.width >= FULL_WIDTH else 0.55,
     )
+    bar_labels = []
     if not shown:
         axes.text(0.5, 0.5, "No title is low on stock", ha="center", va="center", transform=axes.transAxes)
         axes.set_yticks([])
@@ -264,7 +288,7 @@ def inventory_chart(report: dict, currency: str, size: Size = Size()) -> bytes:
         )
         axes.set_yticks(positions, labels=[_text(_short(i["title"], size.label_chars)) for i in shown], fontsize=9)
         axes.set_ylim(len(shown) - 0.5, -0.5)  # lowest stock at the top
-        axes.bar_label(
+        bar_labels = axes.bar_label(
             bars,
             labels=[f"{s} in stock, {f} short" for s, f in zip(stock, shortfall, strict=True)],
             padding=4,
@@ -275,7 +299,15 @@ def inventory_chart(report: dict, currency: str, size: Size = Size()) -> bytes:
     _thousands(axes.xaxis)
     axes.set_xlabel("Copies")
     axes.set_ylabel("Title")
-    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8, frameon=False)
+    axes.legend(
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncols=3 if size.width >= FULL_WIDTH else 2,
+        fontsize=8,
+        frameon=False,
+    )
     axes.grid(axis="x", alpha=0.3)
     _fit_labels(figure, axes)
+    if shown:
+        _room_for_labels(figure, axes, bar_labels, threshold, threshold * 1.45 + 1)
     return _png(figure)
