@@ -8,6 +8,16 @@ const SVG = "http://www.w3.org/2000/svg";
 const BOOK_FIELDS = ["title", "author", "price", "genre", "isbn", "published_year", "description"];
 const REASONS = { created: "Added with the book", set: "Stock set", restock: "Restocked" };
 const bookId = () => document.body.dataset.bookId;
+let shownHistory = null;
+
+// The chart is drawn again for its new width once a resize has settled.
+let resizeTimer = null;
+window.addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    if (shownHistory) fill($("#history-chart"), stockChart(shownHistory, chartWidth()));
+  }, 200);
+});
 
 function svg(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -20,12 +30,12 @@ function isoDay(d) {
   return d.toISOString().slice(0, 10);
 }
 
-// Copies added rise above the middle line, copies sold hang below it; one column per day.
-export function stockChart(history) {
+// Copies added rise above the middle line, copies sold hang below it; one column per day. Drawn
+// for the width it is shown at (`width` CSS pixels), so its text keeps its size on a phone.
+export function stockChart(history, width) {
   const days = history.days;
-  const width = 640;
   const height = 200;
-  const left = 36;
+  const left = 64;
   const mid = height / 2;
   const room = mid - 22;
   const top = Math.max(1, ...days.map((d) => d.added));
@@ -42,8 +52,8 @@ export function stockChart(history) {
       class: "stock-svg",
     },
     svg("line", { x1: left, x2: width, y1: mid, y2: mid, class: "axis" }),
-    svg("text", { x: left - 4, y: 14, class: "tick", "text-anchor": "end" }, String(top)),
-    svg("text", { x: left - 4, y: height - 20, class: "tick", "text-anchor": "end" }, String(bottom)),
+    svg("text", { x: left - 4, y: 14, class: "tick", "text-anchor": "end" }, `${top} added`),
+    svg("text", { x: left - 4, y: height - 20, class: "tick", "text-anchor": "end" }, `${bottom} sold`),
     svg("text", { x: left, y: height - 4, class: "tick" }, history.from),
     svg("text", { x: width - 2, y: height - 4, class: "tick", "text-anchor": "end" }, history.to),
   );
@@ -63,10 +73,13 @@ export function stockChart(history) {
   return chart;
 }
 
+const chartWidth = () => Math.max(300, Math.round($("#history-chart").clientWidth || 640));
+
 function renderHistory(history) {
   const t = history.totals;
   $("#history-summary").textContent = `${history.from} to ${history.to}: ${plural(t.added, "copy", "copies")} added, ${plural(t.removed, "copy", "copies")} taken away, ${plural(t.sold, "copy", "copies")} sold.`;
-  fill($("#history-chart"), stockChart(history));
+  fill($("#history-chart"), stockChart(history, chartWidth()));
+  shownHistory = history;
   fill(
     $("#movements-rows"),
     history.movements.length
