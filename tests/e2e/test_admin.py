@@ -83,6 +83,8 @@ def test_admin_adds_a_book_restocks_a_low_title_ships_an_order_and_reads_the_rep
     text_in(d, "#page-status", f"Added “{title}” as book")
     assert not find(d, "#book-new-alert").is_displayed()
     fill(d, "#book-search-q", title).send_keys(Keys.ENTER)
+    at_path(d, r"/admin/books\?q=.+")
+    text_in(d, "#books-rows", title)
     row = visible(d, "#books-rows tr")
     assert title in row.text and "$14.95" in row.text
     book_id = int(row.get_attribute("data-book-id"))
