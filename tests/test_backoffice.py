@@ -276,3 +276,21 @@ def test_orders_waiting_longest_come_first_with_sort_oldest(client, customer_hea
     newest = client.get("/orders", query_string={"status": "pending"}, headers=admin_headers).get_json()["items"]
     assert [o["id"] for o in oldest] == ids and [o["id"] for o in newest] == ids[::-1]
     assert_problem(client.get("/orders", query_string={"sort": "price"}, headers=admin_headers), 400, "sort")
+
+
+def test_an_admin_finds_orders_by_part_of_the_buyers_name_or_email(client, make, admin_headers, book):
+    b = book(stock=10)
+    ada = make.customer(name="Ada Lovelace", email="countess@example.com")
+    bob = make.customer(name="Bob Marley", email="bob.m@example.com")
+    ada_order = place(client, make.headers(ada), b.id)["id"]
+    place(client, make.headers(bob), b.id)
+    for needle in ("lovelace", "COUNTESS@", "Ada L"):
+        page = client.get("/orders", query_string={"q": needle}, headers=admin_headers).get_json()
+        assert [o["id"] for o in page["items"]] == [ada_order] and page["total"] == 1
+    page = client.get("/orders", query_string={"q": "50%_"}, headers=admin_headers).get_json()
+    assert page["items"] == [] and page["total"] == 0
+    assert_problem(client.get("/orders", query_string={"q": "x" * 101}, headers=admin_headers), 400, "q")
+
+
+def test_a_customer_may_not_search_orders_by_buyer(client, customer_headers):
+    assert_problem(client.get("/orders", query_string={"q": "ada"}, headers=customer_headers), 403)

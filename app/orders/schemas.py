@@ -142,6 +142,10 @@ class OrderListArgs(PageArgs, EmbedArgs):
         metadata={"description": "`newest` first (default) or `oldest` first (the longest waiting, with `status`)."},
     )
     customer_id = QueryInteger(validate=BOOK_ID, metadata={"description": "Admins only."})
+    q = Text(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Admins only: part of the buyer's name or email (case-insensitive)."},
+    )
     from_ = fields.Date(data_key="from", metadata={"description": "Placed on or after this UTC date."})
     to = fields.Date(metadata={"description": "Placed on or before this UTC date."})
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -417,6 +417,8 @@ def list_orders_for(actor, args: dict):
         return list_orders(args, customer_id=args.get("customer_id"))
     if args.get("customer_id") not in (None, actor.customer_id):
         raise Forbidden("Only an admin may list another customer's orders.")
+    if args.get("q"):
+        raise Forbidden("Only an admin may search orders by customer.")
     return list_orders(args, customer_id=customer_id_of(actor))
 
 
@@ -428,6 +430,15 @@ def list_orders(args: dict, customer_id: int | None = None):
         conditions.append(Order.customer_id == customer_id)
     if args.get("status"):
         conditions.append(Order.status == args["status"])
+    if args.get("q"):
+        needle = args["q"].lower()
+        buyers = select(Customer.id).where(
+            or_(
+                func.lower(Customer.name).contains(needle, autoescape=True),
+                func.lower(Customer.email).contains(needle, autoescape=True),
+            )
+        )
+        conditions.append(Order.customer_id.in_(buyers))
     if args.get("from_"):
         conditions.append(Order.created_at >= args["from_"])
     if args.get("to"):

@@ -60,6 +60,27 @@ def backoffice_folder() -> dict:
     )
     add(
         request(
+            "Orders found by the buyer's email (admin)",
+            "GET",
+            "/orders?q={{customerEmail}}&embed=customer",
+            token="adminToken",
+            tests=status(200)
+            + "\n"
+            + test(
+                "only the demo customer's orders",
+                """
+                const items = pm.response.json().items;
+                pm.expect(items.length).to.be.above(0);
+                items.forEach(function (o) {
+                    pm.expect(String(o.customer_id)).to.eql(pm.collectionVariables.get("customerCustomerId"));
+                    pm.expect(o.customer.email).to.eql(pm.collectionVariables.get("customerEmail"));
+                });
+                """,
+            ),
+        )
+    )
+    add(
+        request(
             "An unknown embed is refused",
             "GET",
             "/orders?embed=everything",

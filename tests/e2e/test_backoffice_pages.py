@@ -96,7 +96,12 @@ def test_an_admin_ships_an_order_from_its_page_and_prints_the_packing_slip(site,
     d = screen
     order, registered = paid_order(site, quantity=2)
     customer = registered["customer"]
-    log_in(d, site, *ADMIN, next_path=f"/admin/orders/{order['id']}")
+    # The orders list finds it by the buyer's email and names the buyer; the order opens its page.
+    log_in(d, site, *ADMIN, next_path=f"/admin/orders?q={customer['email']}")
+    row = visible(d, f"#orders-rows tr[data-order-id='{order['id']}']")
+    assert len(find_all(d, "#orders-rows tr")) == 1 and customer["name"] in row.text
+    row.find_element(By.LINK_TEXT, f"Order {order['id']}").click()
+    at_path(d, rf"/admin/orders/{order['id']}")
     page_loaded(d, "#admin-order[aria-busy='false']")
     assert find(d, "#customer-name").text == customer["name"]
     assert find(d, "#customer-email").text == customer["email"]

@@ -137,7 +137,7 @@ async function booksPage() {
 async function ordersPage() {
   if (!requireAdmin()) return;
   const form = $("#order-filters");
-  const params = pageParams(["status", "customer_id", "from", "to", "sort", "page"]);
+  const params = pageParams(["status", "q", "customer_id", "from", "to", "sort", "page"]);
 
   const orderRow = (order) => {
     const moves = moveButtons(order, (saved) => {
