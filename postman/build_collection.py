@@ -22,6 +22,7 @@ from pathlib import Path
 
 from folders.account import account_folder
 from folders.auth import auth_folder
+from folders.backoffice import backoffice_folder
 from folders.books import books_folder
 from folders.cart import cart_folder
 from folders.common import COLLECTION_TESTS, SCHEMA, _id
@@ -63,6 +64,7 @@ def build() -> dict:
             cart_folder(),
             orders_folder(),
             reports_folder(),
+            backoffice_folder(),
             account_folder(),
         ],
     }

@@ -74,6 +74,7 @@ RULES = {
     ("DELETE", "/books/<int:book_id>"): "admin",
     ("PUT", "/books/<int:book_id>/stock"): "admin",
     ("POST", "/books/<int:book_id>/restock"): "admin",
+    ("GET", "/books/<int:book_id>/stock-history"): "admin",
     ("GET", "/cart"): "customer",
     ("POST", "/cart"): "customer",
     ("DELETE", "/cart"): "customer",

@@ -474,7 +474,9 @@ def test_the_chart_is_drawn_from_the_same_numbers_as_the_json(
 
     drawn = []
     real = getattr(charts, chart)
-    monkeypatch.setattr(charts, chart, lambda report, currency: drawn.append(report) or real(report, currency))
+    monkeypatch.setattr(
+        charts, chart, lambda report, currency, size: drawn.append(report) or real(report, currency, size)
+    )
     body = get(client, admin_headers, path, **params).get_json()
 
     png_size(get(client, admin_headers, path, format="png", **params))

@@ -27,6 +27,10 @@ PAGES = [
     "/admin/orders",
     "/admin/customers",
     "/admin/reports",
+    "/admin/orders/1",
+    "/admin/orders/1/packing-slip",
+    "/admin/customers/1",
+    "/admin/books/1",
 ]
 SCRIPTS = sorted(p.relative_to(STATIC_DIR).as_posix() for p in STATIC_DIR.rglob("*.js"))
 
@@ -191,6 +195,10 @@ def test_what_the_address_asks_is_escaped_in_the_page(client):
 def test_a_page_passes_its_object_id_to_its_script(client):
     assert 'data-book-id="42"' in client.get("/shop/books/42").get_data(as_text=True)
     assert 'data-order-id="7"' in client.get("/shop/orders/7").get_data(as_text=True)
+    assert 'data-order-id="8"' in client.get("/admin/orders/8").get_data(as_text=True)
+    assert 'data-order-id="8"' in client.get("/admin/orders/8/packing-slip").get_data(as_text=True)
+    assert 'data-customer-id="9"' in client.get("/admin/customers/9").get_data(as_text=True)
+    assert 'data-book-id="10"' in client.get("/admin/books/10").get_data(as_text=True)
     assert client.get("/shop/books/abc").status_code == 404
 
 

@@ -10,7 +10,18 @@ over the searchable columns (created on that dialect only).
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Index, Integer, Numeric, SmallInteger, String, Text, false
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
@@ -70,6 +81,33 @@ class Book(db.Model):
 
     def __repr__(self) -> str:
         return f"<Book {self.id} {self.title!r}>"
+
+
+# Why a book's stock changed by the admin's hand (sales and cancellations are the order lines').
+CREATED, SET, RESTOCK = "created", "set", "restock"
+STOCK_REASONS = (CREATED, SET, RESTOCK)
+
+
+class StockMovement(db.Model):
+    """One change an admin made to a book's stock, written in the same transaction as the change:
+    `change` copies (negative when the stock was set lower), the stock after it, and who did it."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        CheckConstraint(f"reason IN {STOCK_REASONS!r}", name="stock_reason"),
+        Index("ix_stock_movements_book_at", "book_id", "at", "id"),
+        {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Deleted with the book (a book is deleted only when no order or cart ever named it).
+    book_id: Mapped[int] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"))
+    change: Mapped[int] = mapped_column(Integer)
+    stock_after: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Kept (as null) when the account is deleted.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
 
 
 class BookCount(db.Model):

@@ -1,6 +1,7 @@
 """HTTP for the catalogue: public browse, search and read; admin writes and stock."""
 
 from flask import current_app
+from flask_jwt_extended import current_user
 
 from app.api import Blueprint
 from app.auth import ADMIN, public, requires
@@ -41,7 +42,7 @@ def list_books(args):
 @blp.alt_response(409, response="CONFLICT")
 def create_book(data):
     """Add a book (admin)"""
-    book = writes.create_book(data)
+    book = writes.create_book(data, by=current_user.id)
     return book, 201, {"Location": f"/books/{book.id}"}
 
 
@@ -64,7 +65,7 @@ def get_book(book_id):
 @blp.alt_response(409, response="CONFLICT")
 def replace_book(data, book_id):
     """Replace a book's fields; optional ones left out are cleared, stock is kept unless given (admin)"""
-    return writes.update_book(book_id, data, replace=True)
+    return writes.update_book(book_id, data, replace=True, by=current_user.id)
 
 
 @blp.patch("/<int:book_id>")
@@ -75,7 +76,7 @@ def replace_book(data, book_id):
 @blp.alt_response(409, response="CONFLICT")
 def update_book(data, book_id):
     """Change some fields of a book (admin)"""
-    return writes.update_book(book_id, data, replace=False)
+    return writes.update_book(book_id, data, replace=False, by=current_user.id)
 
 
 @blp.put("/<int:book_id>/stock")
@@ -85,7 +86,7 @@ def update_book(data, book_id):
 @blp.alt_response(404, response="NOT_FOUND")
 def set_stock(data, book_id):
     """Set the number of copies in stock (admin)"""
-    return writes.set_stock(book_id, data["stock"])
+    return writes.set_stock(book_id, data["stock"], by=current_user.id)
 
 
 @blp.post("/<int:book_id>/restock")
@@ -95,4 +96,4 @@ def set_stock(data, book_id):
 @blp.alt_response(404, response="NOT_FOUND")
 def restock(data, book_id):
     """Add copies to the stock (admin)"""
-    return writes.restock(book_id, data["quantity"])
+    return writes.restock(book_id, data["quantity"], by=current_user.id)

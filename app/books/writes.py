@@ -1,10 +1,11 @@
 """The admin's catalogue writes: create, update, stock, restock. Each commits once and forgets the
-cached counts of this process. Deleting a book needs the carts and orders that name it:
+cached counts of this process; a change to the stock is recorded as a StockMovement in the same
+transaction. Deleting a book needs the carts and orders that name it:
 app/orders/catalogue.py."""
 
 from sqlalchemy import select, update
 
-from app.books.models import MAX_STOCK, Book
+from app.books.models import CREATED, MAX_STOCK, RESTOCK, SET, Book, StockMovement
 from app.books.reads import MAX_DB_ID, catalogue_changed, not_found
 from app.books.search import LIVE
 from app.clock import utcnow
@@ -39,20 +40,31 @@ def _check_isbn_free(isbn: str | None, exclude_id: int | None = None) -> None:
         raise Conflict(f"ISBN {isbn} {detail}.", errors={"isbn": ["Already in the catalogue."]})
 
 
-def create_book(data: dict) -> Book:
+def _record(book_id: int, change: int, stock_after: int, reason: str, by: int | None) -> None:
+    """Inside the caller's transaction: the stock of the book changed by `change` (none: nothing)."""
+    if change:
+        db.session.add(
+            StockMovement(book_id=book_id, change=change, stock_after=stock_after, reason=reason, account_id=by)
+        )
+
+
+def create_book(data: dict, by: int | None = None) -> Book:
     _check_isbn_free(data.get("isbn"))
     book = Book(**{k: data[k] for k in WRITABLE_FIELDS if k in data})
     if book.stock is None:
         book.stock = 0
     db.session.add(book)
+    db.session.flush()
+    _record(book.id, book.stock, book.stock, CREATED, by)
     db.session.commit()
     catalogue_changed()
     return book
 
 
-def update_book(book_id: int, data: dict, *, replace: bool) -> Book:
+def update_book(book_id: int, data: dict, *, replace: bool, by: int | None = None) -> Book:
     """PUT (`replace`): optional fields left out are cleared, stock is kept unless given. PATCH: only what is given."""
-    book = get_book_or_404(book_id)
+    book = _locked_book(book_id)
+    before = book.stock
     if replace:
         data = {**dict.fromkeys(OPTIONAL_FIELDS), **data}
     if data.get("isbn") and data["isbn"] != book.isbn:
@@ -60,20 +72,37 @@ def update_book(book_id: int, data: dict, *, replace: bool) -> Book:
     for field in WRITABLE_FIELDS:
         if field in data:
             setattr(book, field, data[field])
+    _record(book.id, book.stock - before, book.stock, SET, by)
     db.session.commit()
     catalogue_changed()
     return book
 
 
-def set_stock(book_id: int, stock: int) -> Book:
-    book = get_book_or_404(book_id)
+def _locked_book(book_id: int) -> Book:
+    """The live book, its row locked (a current read): the stock recorded as "before" is the stock
+    the change replaces, never an older snapshot a buyer has since changed."""
+    if not 0 < book_id <= MAX_DB_ID:
+        raise not_found(book_id)
+    book = db.session.execute(
+        select(Book).where(Book.id == book_id, LIVE).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if book is None:
+        db.session.rollback()
+        raise not_found(book_id)
+    return book
+
+
+def set_stock(book_id: int, stock: int, by: int | None = None) -> Book:
+    book = _locked_book(book_id)
+    change = stock - book.stock
     book.stock = stock
+    _record(book.id, change, stock, SET, by)
     db.session.commit()
     catalogue_changed()
     return book
 
 
-def restock(book_id: int, quantity: int) -> Book:
+def restock(book_id: int, quantity: int, by: int | None = None) -> Book:
     """Add copies with one conditional UPDATE (no read-then-write race with buyers)."""
     if not 0 < book_id <= MAX_DB_ID:
         raise not_found(book_id)
@@ -90,6 +119,7 @@ def restock(book_id: int, quantity: int) -> Book:
     book = db.session.execute(
         select(Book).where(Book.id == book_id).execution_options(populate_existing=True)
     ).scalar_one()
+    _record(book.id, quantity, book.stock, RESTOCK, by)
     db.session.commit()
     catalogue_changed()
     return book

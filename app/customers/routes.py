@@ -11,6 +11,7 @@ from app.customers.schemas import (
     CustomerFieldsSchema,
     CustomerListArgs,
     CustomerSchema,
+    CustomerWithAccountSchema,
 )
 from app.limits import profile_limit
 from app.pagination import LINK_HEADER, page_schema
@@ -21,9 +22,9 @@ blp = Blueprint("customers", __name__, url_prefix="/customers", description="Cus
 @blp.get("")
 @requires(ADMIN)
 @blp.arguments(CustomerListArgs, location="query")
-@blp.response(200, page_schema(CustomerSchema), headers=LINK_HEADER)
+@blp.response(200, page_schema(CustomerWithAccountSchema), headers=LINK_HEADER)
 def list_customers(args):
-    """List customers, optionally matching `q` in name or email (admin)"""
+    """List customers with their login account, optionally matching `q` in name or email (admin)"""
     return services.list_customers(args)
 
 

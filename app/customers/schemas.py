@@ -1,6 +1,6 @@
 import re
 
-from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from app.customers.countries import COUNTRIES
 from app.customers.models import Customer
@@ -113,10 +113,26 @@ class CustomerListArgs(PageArgs):
 
 
 class CustomerWithAccountSchema(CustomerSchema):
-    account = fields.Nested("AccountSchema", allow_none=True, dump_only=True)
+    account = fields.Nested(
+        "AccountSchema",
+        allow_none=True,
+        dump_only=True,
+        metadata={"description": "The customer's login account (username, role, active), or null without one."},
+    )
 
 
-class CustomerDetailSchema(CustomerSchema):
+class OrderTotalsSchema(Schema):
+    orders = fields.Integer(metadata={"description": "Orders placed, cancelled ones included."})
+    cancelled = fields.Integer(metadata={"description": "Of those, cancelled."})
+    spent = fields.Decimal(
+        places=2,
+        as_string=True,
+        metadata={"example": "42.50", "description": "The totals of the orders not cancelled."},
+    )
+
+
+class CustomerDetailSchema(CustomerWithAccountSchema):
+    order_totals = fields.Nested(OrderTotalsSchema)
     purchase_history = fields.List(
         fields.Nested("PurchaseLineSchema"),
         metadata={

@@ -73,7 +73,7 @@ def apply_changes(customer: Customer, data: dict) -> None:
 
 
 def list_customers(args: dict):
-    stmt = select(Customer).options(selectinload(Customer.default_address))
+    stmt = select(Customer).options(selectinload(Customer.default_address), selectinload(Customer.account))
     count = select(func.count(Customer.id))
     if args.get("q"):
         needle = args["q"].lower()

@@ -1,7 +1,7 @@
 """The customer use cases that need the orders: a customer's page with its purchases, and
 deleting a customer (never while an order of theirs is in progress)."""
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.accounts.services import guard_last_admin
@@ -9,16 +9,31 @@ from app.customers.models import Customer
 from app.customers.services import get_customer_for
 from app.errors import Conflict, NotFound
 from app.extensions import db
-from app.orders.models import IN_PROGRESS, Order
+from app.money import ZERO
+from app.orders.models import CANCELLED, IN_PROGRESS, Order
 from app.orders.services import purchase_history
 from app.transactions import run_transaction
 
 
 def customer_with_history(actor, customer_id: int) -> Customer:
-    """The customer (self or admin, else 404) with `purchase_history`."""
+    """The customer (self or admin, else 404) with `purchase_history` and `order_totals`."""
     customer = get_customer_for(actor, customer_id)
     customer.purchase_history = purchase_history(customer.id)
+    customer.order_totals = order_totals(customer.id)
     return customer
+
+
+def order_totals(customer_id: int) -> dict:
+    """How many orders the customer placed, how many were cancelled, and what the others came to."""
+    cancelled = Order.status == CANCELLED
+    orders, cancelled_count, spent = db.session.execute(
+        select(
+            func.count(Order.id),
+            func.count(case((cancelled, 1))),
+            func.sum(case((cancelled, None), else_=Order.total)),
+        ).where(Order.customer_id == customer_id)
+    ).one()
+    return {"orders": orders, "cancelled": cancelled_count, "spent": spent if spent is not None else ZERO}
 
 
 def delete_customer(actor, customer_id: int) -> None:

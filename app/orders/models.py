@@ -36,6 +36,22 @@ TRANSITIONS = {
 }
 
 
+def next_statuses(status: str) -> list[str]:
+    """The statuses an order in `status` may move to, in flow order: what every client reads
+    (the order document's `next_statuses`) instead of keeping its own copy of TRANSITIONS."""
+    return [s for s in STATUSES if s in TRANSITIONS[status]]
+
+
+def way_ahead(status: str) -> list[str]:
+    """The statuses still ahead of an order on its way to delivery (cancelling is never a step)."""
+    ahead = []
+    forward = [s for s in next_statuses(status) if s != CANCELLED]
+    while forward:
+        ahead.append(forward[0])
+        forward = [s for s in next_statuses(forward[0]) if s != CANCELLED]
+    return ahead
+
+
 class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (

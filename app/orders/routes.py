@@ -12,8 +12,10 @@ from app.customers.routes import blp as customers_blp
 from app.customers.schemas import CustomerDetailSchema
 from app.customers.services import get_customer_for
 from app.orders import catalogue, customers, services
+from app.orders.models import way_ahead
 from app.orders.schemas import (
     CustomerOrdersArgs,
+    EmbedArgs,
     OrderCreateSchema,
     OrderListArgs,
     OrderSchema,
@@ -118,16 +120,21 @@ def customer_orders(args, customer_id):
 @blp.alt_response(403, response="FORBIDDEN")
 def list_orders(args):
     """Own orders newest first; admins see all and may filter by customer"""
-    return services.list_orders_for(current_user, args)
+    body, status, headers = services.list_orders_for(current_user, args)
+    services.embed_customers(body["items"], args.get("embed"))
+    return body, status, headers
 
 
 @blp.get("/orders/<int:order_id>")
 @requires(AUTHENTICATED)
+@blp.arguments(EmbedArgs, location="query")
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, response="NOT_FOUND")
-def get_order(order_id):
+def get_order(args, order_id):
     """One order (owner or admin)"""
-    return services.get_order_for(current_user, order_id)
+    order = services.get_order_for(current_user, order_id)
+    services.embed_customers([order], args.get("embed"))
+    return order
 
 
 @blp.get("/orders/<int:order_id>/tracking")
@@ -143,6 +150,7 @@ def track_order(order_id):
         "placed_at": order.created_at,
         "expected_delivery_date": order.expected_delivery_date,
         "history": order.status_history,
+        "steps": [entry.status for entry in order.status_history] + way_ahead(order.status),
     }
 
 

@@ -3,7 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from app.cart.schemas import BOOK_ID, MAX_LINE_QUANTITY
 from app.customers.schemas import SHIPPING_ADDRESS_MAX, AddressText
 from app.fields import QueryInteger, QuerySchema, StrictInteger, StrictSchema, Text, UTCDateTime
-from app.orders.models import MAX_ORDER_TOTAL, STATUSES
+from app.orders.models import MAX_ORDER_TOTAL, STATUSES, next_statuses
 from app.pagination import PageArgs
 
 MAX_ORDER_LINES = 100
@@ -73,6 +73,15 @@ class StatusEntrySchema(Schema):
     at = UTCDateTime()
 
 
+EMBEDS = ("customer",)
+
+
+class OrderCustomerSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String()
+
+
 class OrderSchema(Schema):
     id = fields.Integer()
     customer_id = fields.Integer(allow_none=True)
@@ -83,6 +92,31 @@ class OrderSchema(Schema):
     created_at = UTCDateTime()
     expected_delivery_date = fields.Date(allow_none=True)
     status_history = fields.List(fields.Nested(StatusEntrySchema))
+    next_statuses = fields.Function(
+        lambda order: next_statuses(order.status),
+        metadata={
+            "type": "array",
+            "items": {"type": "string", "enum": list(STATUSES)},
+            "description": "The statuses this order may move to now, in flow order (empty once delivered or "
+            "cancelled): `PATCH /orders/{id}/status` takes any of them (admin); `cancelled` among them means "
+            "the owner may `POST /orders/{id}/cancel`.",
+        },
+    )
+    customer = fields.Nested(
+        OrderCustomerSchema,
+        allow_none=True,
+        metadata={
+            "description": "Only with `embed=customer`: the buyer's id, name and email (null when the customer "
+            "was deleted)."
+        },
+    )
+
+
+class EmbedArgs(QuerySchema):
+    embed = fields.String(
+        validate=validate.OneOf(EMBEDS),
+        metadata={"description": "`customer` adds each order's `customer` (id, name, email) in the same answer."},
+    )
 
 
 class TrackingSchema(Schema):
@@ -91,11 +125,27 @@ class TrackingSchema(Schema):
     placed_at = UTCDateTime()
     expected_delivery_date = fields.Date(allow_none=True)
     history = fields.List(fields.Nested(StatusEntrySchema))
+    steps = fields.List(
+        fields.String(),
+        metadata={
+            "description": "The order's way as a page draws it: the statuses reached (as in `history`), then those "
+            "still ahead on the way to delivery (none once delivered or cancelled)."
+        },
+    )
 
 
-class OrderListArgs(PageArgs):
+class OrderListArgs(PageArgs, EmbedArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
+    sort = fields.String(
+        load_default="newest",
+        validate=validate.OneOf(("newest", "oldest")),
+        metadata={"description": "`newest` first (default) or `oldest` first (the longest waiting, with `status`)."},
+    )
     customer_id = QueryInteger(validate=BOOK_ID, metadata={"description": "Admins only."})
+    q = Text(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Admins only: part of the buyer's name or email (case-insensitive)."},
+    )
     from_ = fields.Date(data_key="from", metadata={"description": "Placed on or after this UTC date."})
     to = fields.Date(metadata={"description": "Placed on or before this UTC date."})
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -42,13 +42,13 @@ from app.orders.models import (
     MAX_ORDER_TOTAL,
     PENDING,
     SHIPPED,
-    STATUSES,
     TRANSITIONS,
     IdempotencyKey,
     Order,
     OrderItem,
     OrderStatusChange,
     mark_order_day_dirty,
+    next_statuses,
 )
 from app.pagination import paginate
 from app.prepared import Prepared
@@ -337,6 +337,7 @@ def order_document(
         "created_at": utc_iso(created_at),
         "expected_delivery_date": expected.isoformat() if expected else None,
         "status_history": [{"status": st, "at": utc_iso(at)} for st, at in history],
+        "next_statuses": next_statuses(status),
     }
 
 
@@ -416,6 +417,8 @@ def list_orders_for(actor, args: dict):
         return list_orders(args, customer_id=args.get("customer_id"))
     if args.get("customer_id") not in (None, actor.customer_id):
         raise Forbidden("Only an admin may list another customer's orders.")
+    if args.get("q"):
+        raise Forbidden("Only an admin may search orders by customer.")
     return list_orders(args, customer_id=customer_id_of(actor))
 
 
@@ -427,13 +430,37 @@ def list_orders(args: dict, customer_id: int | None = None):
         conditions.append(Order.customer_id == customer_id)
     if args.get("status"):
         conditions.append(Order.status == args["status"])
+    if args.get("q"):
+        needle = args["q"].lower()
+        buyers = select(Customer.id).where(
+            or_(
+                func.lower(Customer.name).contains(needle, autoescape=True),
+                func.lower(Customer.email).contains(needle, autoescape=True),
+            )
+        )
+        conditions.append(Order.customer_id.in_(buyers))
     if args.get("from_"):
         conditions.append(Order.created_at >= args["from_"])
     if args.get("to"):
         conditions.append(Order.created_at < args["to"] + timedelta(days=1))
     if conditions:
         stmt, count = stmt.where(*conditions), count.where(*conditions)
-    return paginate(stmt.order_by(Order.created_at.desc(), Order.id.desc()), args, count_stmt=count)
+    order = (Order.created_at, Order.id) if args.get("sort") == "oldest" else (Order.created_at.desc(), Order.id.desc())
+    return paginate(stmt.order_by(*order), args, count_stmt=count)
+
+
+def embed_customers(orders, embed: str | None):
+    """With `embed=customer`, give each order its buyer's id, name and email (one query for all)."""
+    if embed != "customer":
+        return orders
+    ids = {order.customer_id for order in orders if order.customer_id is not None}
+    found = {}
+    if ids:
+        rows = db.session.execute(select(Customer.id, Customer.name, Customer.email).where(Customer.id.in_(ids)))
+        found = {row.id: {"id": row.id, "name": row.name, "email": row.email} for row in rows}
+    for order in orders:
+        order.customer = found.get(order.customer_id)
+    return orders
 
 
 def purchase_history(customer_id: int, limit: int = 100) -> list[dict]:
@@ -468,15 +495,13 @@ def purchase_history(customer_id: int, limit: int = 100) -> list[dict]:
 
 
 def _illegal(order_id: int, current: str, wanted: str) -> Conflict:
-    allowed = sorted(TRANSITIONS[current])
+    allowed = next_statuses(current)
     if current == wanted:
         detail = f"Order {order_id} is already {current}."
     elif not allowed:
         detail = f"Order {order_id} is {current}; its status can no longer change."
     else:
-        detail = (
-            f"Order {order_id} is {current}; it can only become {' or '.join(s for s in STATUSES if s in allowed)}."
-        )
+        detail = f"Order {order_id} is {current}; it can only become {' or '.join(allowed)}."
     return Conflict(
         detail,
         type=TYPE_ILLEGAL_TRANSITION,

@@ -2,7 +2,8 @@
 
 from app.api import Blueprint
 from app.auth import ADMIN, requires
-from app.reports import charts, services
+from app.books.routes import blp as books_blp
+from app.reports import charts, services, stock
 from app.reports.formats import (
     CSV_MIMETYPE,
     CSV_SCHEMA,
@@ -20,6 +21,8 @@ from app.reports.schemas import (
     PopularBooksReportSchema,
     SalesArgs,
     SalesReportSchema,
+    StockHistoryArgs,
+    StockHistorySchema,
 )
 
 blp = Blueprint(
@@ -47,6 +50,10 @@ def documented_formats(view):
     return view
 
 
+def _size(args: dict) -> charts.Size:
+    return charts.Size(width=args["width"], scale=args["scale"])
+
+
 def _range_name(report: dict) -> str:
     return f"{report['from']}_{report['to']}"
 
@@ -66,7 +73,7 @@ def sales(args):
     name = f"sales_{dumped['period']}_{_range_name(dumped)}"
     if args["format"] == "csv":
         return csv_response(name, ["period_start", "orders", "units", "revenue"], dumped["series"])
-    return png_response(name, charts.sales_chart(report, currency()))
+    return png_response(name, charts.sales_chart(report, currency(), _size(args)))
 
 
 @blp.get("/popular-books")
@@ -84,7 +91,7 @@ def popular_books(args):
     name = f"popular-books_{_range_name(dumped)}"
     if args["format"] == "csv":
         return csv_response(name, ["book_id", "title", "author", "units_sold", "revenue"], dumped["items"])
-    return png_response(name, charts.popular_chart(report, currency()))
+    return png_response(name, charts.popular_chart(report, currency(), _size(args)))
 
 
 @blp.get("/inventory")
@@ -104,4 +111,15 @@ def inventory(args):
         rows = [{"list": "out_of_stock", **i} for i in dumped["out_of_stock"]]
         rows += [{"list": "low_stock", **i} for i in dumped["low_stock"]]
         return csv_response(name, ["list", "book_id", "title", "author", "stock", "shortfall"], rows)
-    return png_response(name, charts.inventory_chart(report, currency()))
+    return png_response(name, charts.inventory_chart(report, currency(), _size(args)))
+
+
+@books_blp.get("/<int:book_id>/stock-history")
+@requires(ADMIN)
+@books_blp.arguments(StockHistoryArgs, location="query")
+@books_blp.response(200, StockHistorySchema)
+@books_blp.alt_response(400, response="BAD_REQUEST")
+@books_blp.alt_response(404, response="NOT_FOUND")
+def stock_history(args, book_id):
+    """Per day: copies added or taken away by an admin and copies sold; the admin's stock changes (admin)"""
+    return stock.stock_history(book_id, args["from_"], args["to"])

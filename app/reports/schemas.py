@@ -4,8 +4,9 @@ from datetime import date, timedelta
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
+from app.books.models import STOCK_REASONS
 from app.clock import utctoday
-from app.fields import QueryInteger, QuerySchema
+from app.fields import QueryInteger, QuerySchema, UTCDateTime
 from app.reports.periods import DAY, PERIODS
 
 FORMATS = ("json", "csv", "png")
@@ -16,6 +17,8 @@ EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 MAX_LIMIT, DEFAULT_LIMIT = 100, 10
 MAX_THRESHOLD, DEFAULT_THRESHOLD = 1000, 5
 MAX_LIST, DEFAULT_LIST = 1000, 100  # items in each inventory list
+MIN_CHART_WIDTH, MAX_CHART_WIDTH, DEFAULT_CHART_WIDTH = 280, 2000, 1000  # CSS pixels
+MAX_CHART_SCALE = 3
 
 DATE_RANGE = validate.Range(
     min=EARLIEST, max=LATEST, error=f"Must be a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}."
@@ -31,9 +34,26 @@ class FormatArgs(QuerySchema):
             "or `png` (a chart drawn from the same numbers)."
         },
     )
+    width = QueryInteger(
+        load_default=DEFAULT_CHART_WIDTH,
+        validate=validate.Range(min=MIN_CHART_WIDTH, max=MAX_CHART_WIDTH),
+        metadata={
+            "description": f"`format=png` only: the width the chart is shown at, in CSS pixels, {MIN_CHART_WIDTH} "
+            f"to {MAX_CHART_WIDTH} (default {DEFAULT_CHART_WIDTH}); below 800 the text is drawn smaller "
+            "and long labels are shortened."
+        },
+    )
+    scale = QueryInteger(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_CHART_SCALE),
+        metadata={
+            "description": f"`format=png` only: device pixels per CSS pixel, 1 to {MAX_CHART_SCALE} (default 1); "
+            "the PNG is `width × scale` pixels wide."
+        },
+    )
 
 
-class RangeArgs(FormatArgs):
+class DatesArgs(QuerySchema):
     from_ = fields.Date(
         data_key="from",
         validate=DATE_RANGE,
@@ -56,6 +76,17 @@ class RangeArgs(FormatArgs):
 
     def check_range(self, data: dict) -> None:
         """Further checks of the resolved range (one post_load hook: marshmallow orders hooks by name)."""
+
+
+class RangeArgs(DatesArgs, FormatArgs):
+    pass
+
+
+class StockHistoryArgs(DatesArgs):
+    def check_range(self, data: dict) -> None:
+        days = (data["to"] - data["from_"]).days + 1
+        if days > MAX_DAY_RANGE:
+            raise ValidationError(f"The range spans {days} days; at most {MAX_DAY_RANGE} are allowed.", field_name="to")
 
 
 class SalesArgs(RangeArgs):
@@ -178,4 +209,48 @@ class InventoryReportSchema(Schema):
     low_stock = fields.List(
         fields.Nested(StockItemSchema),
         metadata={"description": "0 < stock ≤ threshold, lowest stock first; the first `limit`."},
+    )
+
+
+class StockDaySchema(Schema):
+    day = fields.Date()
+    added = fields.Integer(metadata={"description": "Copies an admin added that day (restocks, stock set higher)."})
+    removed = fields.Integer(metadata={"description": "Copies an admin took away that day (stock set lower)."})
+    sold = fields.Integer(
+        metadata={"description": "Copies sold in orders placed that day (cancelled ones never count)."}
+    )
+
+
+class StockTotalsSchema(Schema):
+    added = fields.Integer()
+    removed = fields.Integer()
+    sold = fields.Integer()
+
+
+class StockMovementSchema(Schema):
+    at = UTCDateTime()
+    change = fields.Integer(metadata={"description": "Copies added (negative: taken away)."})
+    stock_after = fields.Integer()
+    reason = fields.String(
+        metadata={
+            "enum": list(STOCK_REASONS),
+            "description": "`created` (the book was added with stock), `set` (the stock was set, by "
+            "`PUT /books/{id}/stock` or a book edit) or `restock`.",
+        }
+    )
+    account_id = fields.Integer(allow_none=True, metadata={"description": "The admin who made it (null once deleted)."})
+
+
+class StockHistorySchema(Schema):
+    book_id = fields.Integer()
+    title = fields.String()
+    stock = fields.Integer(metadata={"description": "Copies in stock now."})
+    is_retired = fields.Boolean()
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    totals = fields.Nested(StockTotalsSchema)
+    days = fields.List(fields.Nested(StockDaySchema), metadata={"description": "Every day of the range, oldest first."})
+    movements = fields.List(
+        fields.Nested(StockMovementSchema),
+        metadata={"description": "The admin's stock changes in the range, newest first (at most 100)."},
     )

@@ -87,7 +87,7 @@ def order(order_id: int):
 
 @page("/admin")
 def admin_home():
-    return _render("web/admin/home.html", "Admin: stock", page_name="admin-home")
+    return _render("web/admin/home.html", "Admin: dashboard", page_name="admin-home")
 
 
 @page("/admin/books")
@@ -102,7 +102,36 @@ def admin_orders():
 
 @page("/admin/customers")
 def admin_customers():
-    return _render("web/admin/customers.html", "Admin: customers and accounts", page_name="admin-customers")
+    return _render("web/admin/customers.html", "Admin: customers", page_name="admin-customers")
+
+
+@page("/admin/orders/<int:order_id>")
+def admin_order(order_id: int):
+    return _render(
+        "web/admin/order.html", f"Admin: order {order_id}", page_name="admin-order", **{"order-id": order_id}
+    )
+
+
+@page("/admin/orders/<int:order_id>/packing-slip")
+def admin_packing_slip(order_id: int):
+    return _render(
+        "web/admin/packing_slip.html",
+        f"Packing slip: order {order_id}",
+        page_name="admin-packing-slip",
+        **{"order-id": order_id},
+    )
+
+
+@page("/admin/customers/<int:customer_id>")
+def admin_customer(customer_id: int):
+    return _render(
+        "web/admin/customer.html", "Admin: customer", page_name="admin-customer", **{"customer-id": customer_id}
+    )
+
+
+@page("/admin/books/<int:book_id>")
+def admin_book(book_id: int):
+    return _render("web/admin/book.html", "Admin: book", page_name="admin-book", **{"book-id": book_id})
 
 
 @page("/admin/reports")

@@ -215,10 +215,11 @@ def orders_folder() -> dict:
             "status, dates and history",
             """
             const t = pm.response.json();
-            pm.expect(t).to.have.all.keys("order_id", "status", "placed_at", "expected_delivery_date", "history");
+            pm.expect(t).to.have.all.keys("order_id", "status", "placed_at", "expected_delivery_date", "history", "steps");
             pm.expect(String(t.order_id)).to.eql(pm.collectionVariables.get("orderId"));
             pm.expect(t.status).to.eql("pending");
             pm.expect(t.history[0].status).to.eql("pending");
+            pm.expect(t.steps).to.eql(["pending", "paid", "shipped", "delivered"]);
             """,
         ),
     )

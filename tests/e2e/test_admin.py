@@ -39,7 +39,8 @@ def test_admin_adds_a_book_restocks_a_low_title_ships_an_order_and_reads_the_rep
     low = site.call("GET", "/books", params={"q": "Meditations"})["items"][0]
     site.call("PUT", f"/books/{low['id']}/stock", admin, json={"stock": 2}, expect=200)
     ada = site.customer_token()
-    ada_customer = site.call("GET", "/me", ada)["customer"]["id"]
+    ada_me = site.call("GET", "/me", ada)["customer"]
+    ada_customer = ada_me["id"]
     in_stock = site.call("GET", "/books", params={"in_stock": "true", "sort": "-price", "per_page": 1})["items"][0]
     order = site.call("POST", "/orders", ada, json={"items": [{"book_id": in_stock["id"], "quantity": 1}]}, expect=201)
     site.call("PATCH", f"/orders/{order['id']}/status", admin, json={"status": "paid"}, expect=200)
@@ -82,6 +83,8 @@ def test_admin_adds_a_book_restocks_a_low_title_ships_an_order_and_reads_the_rep
     text_in(d, "#page-status", f"Added “{title}” as book")
     assert not find(d, "#book-new-alert").is_displayed()
     fill(d, "#book-search-q", title).send_keys(Keys.ENTER)
+    at_path(d, r"/admin/books\?q=.+")
+    text_in(d, "#books-rows", title)
     row = visible(d, "#books-rows tr")
     assert title in row.text and "$14.95" in row.text
     book_id = int(row.get_attribute("data-book-id"))
@@ -105,7 +108,7 @@ def test_admin_adds_a_book_restocks_a_low_title_ships_an_order_and_reads_the_rep
     row = visible(d, f"#orders-rows tr[data-order-id='{order['id']}']")
     for other in find_all(d, "#orders-rows tr"):
         assert other.get_attribute("data-status") == "paid"
-        assert f"Customer {ada_customer}" in other.text
+        assert ada_me["name"] in other.text
     row.find_element(By.CSS_SELECTOR, "button[data-status='shipped']").click()
     text_in(d, "#page-status", f"Order {order['id']} is now shipped.")
     row = find(d, f"#orders-rows tr[data-order-id='{order['id']}']")
@@ -151,42 +154,6 @@ def test_a_bad_report_range_is_explained_next_to_the_field(site, browser):
     wait(d, lambda d: find(d, "#inventory-chart").get_attribute("src"), message="inventory chart missing")
     assert not find(d, "#inventory-alert").is_displayed()  # it takes no dates
     screenshot(d, "admin-reports-bad-range")
-
-
-def test_admin_changes_a_role_and_deactivates_an_account(site, browser):
-    d = browser
-    username, password, registered = site.register("member")
-    account_id = registered["account"]["id"]
-    log_in(d, site, *ADMIN, next_path=f"/admin/customers?q={username}")
-    customer_row = visible(d, f"#customers-rows tr[data-customer-id='{registered['customer']['id']}']")
-    assert f"{username}@example.com" in customer_row.text
-    assert len(find_all(d, "#customers-rows tr")) == 1
-    pages = find_all(d, "#accounts-pager a")
-    if not find_all(d, f"#accounts-rows tr[data-account-id='{account_id}']") and pages:
-        pages[-1].click()  # the newest account is on the last page
-    row = visible(d, f"#accounts-rows tr[data-account-id='{account_id}']")
-
-    Select(row.find_element(By.CSS_SELECTOR, "select")).select_by_value("admin")
-    row.find_element(By.XPATH, ".//button[text()='Change role']").click()
-    text_in(d, "#page-status", f"{username} is now an admin.")
-    assert site.call("GET", f"/accounts/{account_id}", site.admin_token())["role"] == "admin"
-    row = find(d, f"#accounts-rows tr[data-account-id='{account_id}']")
-    Select(row.find_element(By.CSS_SELECTOR, "select")).select_by_value("customer")
-    row.find_element(By.XPATH, ".//button[text()='Change role']").click()
-    text_in(d, "#page-status", f"{username} is now a customer.")
-
-    row = find(d, f"#accounts-rows tr[data-account-id='{account_id}']")
-    row.find_element(By.XPATH, ".//button[text()='Deactivate']").click()
-    alert = wait(d, lambda d: d.switch_to.alert)
-    assert username in alert.text
-    alert.accept()
-    text_in(d, "#page-status", f"{username} is deactivated.")
-    row = find(d, f"#accounts-rows tr[data-account-id='{account_id}']")
-    assert "Deactivated" in row.text
-    assert d.switch_to.active_element.text == "Activate"  # the focus stays on the row
-    r = site.http.post(site.url("/login"), json={"username": username, "password": password}, timeout=10)
-    assert r.status_code == 401
-    screenshot(d, "admin-accounts")
 
 
 def test_admin_pages_tell_a_customer_they_are_for_admins(site, browser):

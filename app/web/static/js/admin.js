@@ -1,7 +1,8 @@
-// The admin panel: stock, books, orders, customers and accounts, reports.
+// The admin panel's lists: books, orders, customers (with their accounts), reports. The home
+// page and the pages of one order, customer or book are their own modules (dashboard.js,
+// orderpage.js, customerpage.js, bookpage.js).
 import {
   $,
-  $$,
   announce,
   api,
   busy,
@@ -12,117 +13,18 @@ import {
   get,
   h,
   hideAlert,
-  loginHref,
   money,
   onSubmit,
   pageParams,
   plural,
   renderPager,
   request,
-  session,
   showProblem,
   start,
-  withBusy,
   statusBadge,
-  STATUS_LABELS,
   withQuery,
 } from "./core.js";
-
-const NEXT_STATUSES = { pending: ["paid", "cancelled"], paid: ["shipped", "cancelled"], shipped: ["delivered"] };
-const MOVE_LABELS = { paid: "Mark paid", shipped: "Mark shipped", delivered: "Mark delivered", cancelled: "Cancel" };
-
-// Admin pages show their content only to a signed-in admin; anyone else is told why.
-function requireAdmin() {
-  const who = session.signedIn() ? session.who : null;
-  const gate = $("#admin-gate");
-  $("#admin-gate-login").href = loginHref();
-  if (!who) {
-    $("#admin-gate-text").textContent = "This page is for administrators. Log in with an admin account.";
-  } else if (who.role !== "admin") {
-    $("#admin-gate-text").textContent = `You are signed in as ${who.username}, which is not an administrator account.`;
-    $("#admin-gate-login").textContent = "Log in with another account";
-  } else {
-    for (const el of $$("[data-admin-content]")) el.hidden = false;
-    return true;
-  }
-  gate.hidden = false;
-  return false;
-}
-
-// A small form in a table row: one number box (with a hidden label) and a button.
-function rowForm({ name, label, value, min, button, onsubmit }) {
-  const id = `${name}-${Math.random().toString(36).slice(2, 9)}`;
-  const input = h("input", { id, name, type: "number", min, step: "1", inputmode: "numeric", value, class: "qty" });
-  const form = h(
-    "form",
-    { class: "row-form", novalidate: true },
-    h("label", { for: id, class: "visually-hidden" }, label),
-    input,
-    h("button", { type: "submit", class: "small" }, button),
-  );
-  onSubmit(form, (values) => onsubmit(values, form));
-  return form;
-}
-
-function restockForm(item, after) {
-  return rowForm({
-    name: "quantity",
-    label: `Copies to add to “${item.title}”`,
-    value: String(Math.max(item.shortfall ?? 1, 1)),
-    min: "1",
-    button: "Restock",
-    onsubmit: async (values) => {
-      const book = await api("POST", `/books/${item.book_id ?? item.id}/restock`, values);
-      announce(`Restocked “${book.title}”: ${plural(book.stock, "copy", "copies")} in stock now.`);
-      if (after) await after(book);
-    },
-  });
-}
-
-// --- stock (home) --------------------------------------------------------------------------------
-
-function stockRows(items, reload) {
-  return items.map((item) =>
-    h(
-      "tr",
-      { dataset: { bookId: item.book_id } },
-      cell({ "data-label": "Book" }, h("a", { href: `/shop/books/${item.book_id}` }, item.title)),
-      cell({ "data-label": "Author" }, item.author),
-      cell({ class: "num", "data-label": "Stock" }, String(item.stock)),
-      cell({ class: "num", "data-label": "Short by" }, String(item.shortfall)),
-      cell({ "data-label": "Restock" }, restockForm(item, reload)),
-    ),
-  );
-}
-
-async function homePage() {
-  if (!requireAdmin()) return;
-  const form = $("#inventory-form");
-  const params = pageParams(["low_stock_threshold"]);
-  const load = async () => {
-    const report = await get("/reports/inventory", params);
-    fill(
-      $("#inventory-stats"),
-      [
-        ["Titles", String(report.titles)],
-        ["Copies in stock", String(report.total_units)],
-        ["Stock value", money(report.inventory_value)],
-        ["Low on stock", String(report.low_stock_count)],
-        ["Out of stock", String(report.out_of_stock_count)],
-      ].map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value))),
-    );
-    for (const [key, items] of [["low", report.low_stock], ["out", report.out_of_stock]]) {
-      $(`#${key}-empty`).hidden = items.length > 0;
-      $(`#${key}-table`).hidden = items.length === 0;
-      fill($(`#${key}-rows`), stockRows(items, load));
-    }
-  };
-  try {
-    await load();
-  } catch (err) {
-    showProblem(err, { form });
-  }
-}
+import { loadChart, moveButtons, redrawOnResize, requireAdmin, restockForm, rowForm } from "./adminkit.js";
 
 // --- books ---------------------------------------------------------------------------------------
 
@@ -182,7 +84,7 @@ async function booksPage() {
       "tr",
       { dataset: { bookId: book.id } },
       cell({ class: "num", "data-label": "ID" }, String(book.id)),
-      cell({ "data-label": "Title" }, h("a", { href: `/shop/books/${book.id}`, class: "line-title" }, book.title)),
+      cell({ "data-label": "Title" }, h("a", { href: `/admin/books/${book.id}`, class: "line-title" }, book.title)),
       cell({ "data-label": "Author" }, book.author),
       cell({ class: "num", "data-label": "Price" }, money(book.price)),
       cell({ "data-label": "Set stock" }, stockForm),
@@ -224,7 +126,7 @@ async function booksPage() {
   onSubmit(newForm, async (values) => {
     const book = await api("POST", "/books", values);
     newForm.reset();
-    announce(`Added “${book.title}” as book ${book.id}. `, h("a", { href: `/shop/books/${book.id}` }, "See its page"));
+    announce(`Added “${book.title}” as book ${book.id}. `, h("a", { href: `/admin/books/${book.id}` }, "See its page"));
     await load();
   });
   await load();
@@ -235,46 +137,24 @@ async function booksPage() {
 async function ordersPage() {
   if (!requireAdmin()) return;
   const form = $("#order-filters");
-  const params = pageParams(["status", "customer_id", "from", "to", "page"]);
+  const params = pageParams(["status", "q", "customer_id", "from", "to", "sort", "page"]);
 
   const orderRow = (order) => {
-    const moves = (NEXT_STATUSES[order.status] || []).map((status) => {
-      const button = h(
-        "button",
-        {
-          type: "button",
-          class: status === "cancelled" ? "small danger" : "small",
-          "aria-label": `${MOVE_LABELS[status]}: order ${order.id}`,
-          dataset: { status },
-        },
-        MOVE_LABELS[status],
-      );
-      button.addEventListener("click", () => {
-        if (status === "cancelled" && !confirm(`Cancel order ${order.id}? Its stock goes back on the shelf.`)) return;
-        withBusy(button, async () => {
-          try {
-            const saved = await api("PATCH", `/orders/${order.id}/status`, { status });
-            const fresh = orderRow(saved);
-            row.replaceWith(fresh);
-            hideAlert($("#page-alert"));
-            announce(`Order ${saved.id} is now ${STATUS_LABELS[saved.status].toLowerCase()}.`);
-            // The row was redrawn: keep the keyboard on it, on its next move or its link.
-            (fresh.querySelector("button") || fresh.querySelector("a")).focus();
-          } catch (err) {
-            showProblem(err);
-          }
-        });
-      });
-      return button;
+    const moves = moveButtons(order, (saved) => {
+      const fresh = orderRow(saved);
+      row.replaceWith(fresh);
+      hideAlert($("#page-alert"));
+      // The row was redrawn: keep the keyboard on it, on its next move or its link.
+      (fresh.querySelector("button") || fresh.querySelector("a")).focus();
     });
     const customer =
-      order.customer_id === null
+      order.customer === null || order.customer === undefined
         ? h("span", { class: "muted" }, "deleted")
-        : h("a", { href: withQuery("/admin/orders", { customer_id: order.customer_id }) }, `Customer ${order.customer_id}`);
+        : h("a", { href: `/admin/customers/${order.customer.id}` }, order.customer.name);
     const row = h(
       "tr",
       { dataset: { orderId: order.id, status: order.status } },
-      cell({ "data-label": "Order" }, h("a", { href: `/shop/orders/${order.id}` }, `Order ${order.id}`)),
+      cell({ "data-label": "Order" }, h("a", { href: `/admin/orders/${order.id}` }, `Order ${order.id}`)),
       cell({ "data-label": "Customer" }, customer),
       cell({ "data-label": "Placed" }, dateTime(order.created_at)),
       cell({ class: "num", "data-label": "Items" }, String(order.items.reduce((n, i) => n + i.quantity, 0))),
@@ -286,7 +166,7 @@ async function ordersPage() {
   };
 
   try {
-    const data = await get("/orders", { ...params, per_page: 20 });
+    const data = await get("/orders", { ...params, per_page: 20, embed: "customer" });
     $("#orders-count").textContent = data.total
       ? `${plural(data.total, "order")} · page ${data.page} of ${data.pages}`
       : "No orders match.";
@@ -303,99 +183,35 @@ async function customersPage() {
   if (!requireAdmin()) return;
   const search = $("#customer-search");
   const params = pageParams(["q", "page"]);
-  const accountsPage = pageParams(["accounts_page"]).accounts_page;
-
-  const loadCustomers = async () => {
-    try {
-      const data = await get("/customers", { ...params, per_page: 20 });
-      $("#customers-count").textContent = data.total
-        ? `${plural(data.total, "customer")} · page ${data.page} of ${data.pages}`
-        : "No customers match.";
-      fill(
-        $("#customers-rows"),
-        data.items.map((c) =>
-          h(
-            "tr",
-            { dataset: { customerId: c.id } },
-            cell({ class: "num", "data-label": "ID" }, String(c.id)),
-            cell({ "data-label": "Name" }, c.name),
-            cell({ "data-label": "Email" }, c.email),
-            cell({ "data-label": "Phone" }, c.phone || "—"),
-            cell({ "data-label": "Joined" }, dateTime(c.created_at)),
-            cell({ "data-label": "" }, h("a", { href: withQuery("/admin/orders", { customer_id: c.id }) }, "Orders")),
+  try {
+    const data = await get("/customers", { ...params, per_page: 20 });
+    $("#customers-count").textContent = data.total
+      ? `${plural(data.total, "customer")} · page ${data.page} of ${data.pages}`
+      : "No customers match.";
+    fill(
+      $("#customers-rows"),
+      data.items.map((c) =>
+        h(
+          "tr",
+          { dataset: { customerId: c.id } },
+          cell({ class: "num", "data-label": "ID" }, String(c.id)),
+          cell({ "data-label": "Name" }, h("a", { href: `/admin/customers/${c.id}` }, c.name)),
+          cell({ "data-label": "Email" }, c.email),
+          cell({ "data-label": "Username" }, c.account ? c.account.username : h("span", { class: "muted" }, "no login")),
+          cell({ "data-label": "Role" }, c.account ? c.account.role : "—"),
+          cell(
+            { "data-label": "State" },
+            !c.account ? "—" : c.account.is_active ? "Active" : h("strong", { class: "warning" }, "Deactivated"),
           ),
+          cell({ "data-label": "Joined" }, dateTime(c.created_at)),
+          cell({ "data-label": "" }, h("a", { href: withQuery("/admin/orders", { customer_id: c.id }), "aria-label": `Orders of ${c.name}` }, "Orders")),
         ),
-      );
-      renderPager($("#customers-pager"), data);
-    } catch (err) {
-      showProblem(err, { form: search });
-    }
-  };
-
-  const accountRow = (account) => {
-    const roleId = `role-${account.id}`;
-    const role = h(
-      "select",
-      { id: roleId, name: "role" },
-      ["customer", "admin"].map((r) => h("option", { value: r, selected: r === account.role }, r)),
+      ),
     );
-    const roleForm = h(
-      "form",
-      { class: "row-form", novalidate: true },
-      h("label", { for: roleId, class: "visually-hidden" }, `Role of ${account.username}`),
-      role,
-      h("button", { type: "submit", class: "small" }, "Change role"),
-    );
-    onSubmit(roleForm, async (values) => {
-      const saved = await api("PATCH", `/accounts/${account.id}`, { role: values.role });
-      const fresh = accountRow(saved);
-      row.replaceWith(fresh);
-      announce(`${saved.username} is now ${saved.role === "admin" ? "an admin" : "a customer"}.`);
-      fresh.querySelector("select").focus();
-    });
-    const toggle = h(
-      "button",
-      { type: "button", class: account.is_active ? "small danger" : "small" },
-      account.is_active ? "Deactivate" : "Activate",
-    );
-    toggle.addEventListener("click", () => {
-      if (account.is_active && !confirm(`Deactivate ${account.username}? They can no longer log in.`)) return;
-      withBusy(toggle, async () => {
-        try {
-          const saved = await api("PATCH", `/accounts/${account.id}`, { is_active: !account.is_active });
-          const fresh = accountRow(saved);
-          row.replaceWith(fresh);
-          announce(`${saved.username} is ${saved.is_active ? "active again" : "deactivated"}.`);
-          fresh.querySelector("td:last-child button").focus();
-        } catch (err) {
-          showProblem(err);
-        }
-      });
-    });
-    const row = h(
-      "tr",
-      { dataset: { accountId: account.id } },
-      cell({ class: "num", "data-label": "ID" }, String(account.id)),
-      cell({ "data-label": "Username" }, account.username),
-      cell({ "data-label": "Customer" }, account.customer_id === null ? "—" : `Customer ${account.customer_id}`),
-      cell({ "data-label": "Role" }, roleForm),
-      cell({ "data-label": "State" }, account.is_active ? "Active" : h("strong", { class: "warning" }, "Deactivated")),
-      cell({ "data-label": "" }, toggle),
-    );
-    return row;
-  };
-
-  const loadAccounts = async () => {
-    try {
-      const data = await get("/accounts", { page: accountsPage, per_page: 20 });
-      $("#accounts-count").textContent = `${plural(data.total, "account")} · page ${data.page} of ${Math.max(data.pages, 1)}`;
-      fill($("#accounts-rows"), data.items.map(accountRow));
-      renderPager($("#accounts-pager"), data, "accounts_page");
-    } catch (err) {
-      showProblem(err, { keep: true });
-    }
-  };
-  await Promise.all([loadCustomers(), loadAccounts()]);
+    renderPager($("#customers-pager"), data);
+  } catch (err) {
+    showProblem(err, { form: search });
+  }
 }
 
 // --- reports -------------------------------------------------------------------------------------
@@ -497,23 +313,13 @@ function csvLink(link, url, alert) {
   };
 }
 
-// The PNG charts need the token as well: fetched, then shown from a blob: URL.
-async function loadChart(img, url, alt) {
-  const response = await request("GET", url, { headers: { Accept: "image/png" } });
-  const blob = await response.blob();
-  if (img.dataset.objectUrl) URL.revokeObjectURL(img.dataset.objectUrl);
-  const objectUrl = URL.createObjectURL(blob);
-  img.dataset.objectUrl = objectUrl;
-  img.alt = alt;
-  img.src = objectUrl;
-  await img.decode();
-}
-
 async function reportsPage() {
   if (!requireAdmin()) return;
   const form = $("#report-form");
   const all = pageParams(["from", "to", "period", "limit", "low_stock_threshold"]);
   clearProblem(form);
+  const charts = [];
+  redrawOnResize(() => charts);
   await Promise.all(
     Object.entries(REPORTS).map(async ([key, spec]) => {
       const section = $(`#report-${key}`);
@@ -526,7 +332,9 @@ async function reportsPage() {
         $(`#${key}-summary`).textContent = shown.summary;
         fill($(`#${key}-table`), shown.table);
         $(`#${key}-body`).hidden = false;
-        await loadChart($(`#${key}-chart`), withQuery(spec.path, { ...params, format: "png" }), shown.alt);
+        const chart = [$(`#${key}-chart`), withQuery(spec.path, { ...params, format: "png" }), shown.alt];
+        charts.push(chart);
+        await loadChart(...chart);
       } catch (err) {
         // Field errors go next to the shared form; the detail into this report's own box.
         showProblem(err, { form, alert, keep: true, focus: false });
@@ -538,7 +346,6 @@ async function reportsPage() {
 }
 
 start({
-  "admin-home": homePage,
   "admin-books": booksPage,
   "admin-orders": ordersPage,
   "admin-customers": customersPage,

@@ -34,7 +34,6 @@ import { buyAgain } from "./reorder.js";
 
 const BROWSE_PER_PAGE = 12;
 const ORDERS_PER_PAGE = 10;
-const FLOW = ["pending", "paid", "shipped", "delivered"];
 
 // --- shared --------------------------------------------------------------------------------------
 
@@ -480,8 +479,7 @@ async function ordersPage() {
 
 function timeline(tracking) {
   const reached = new Map(tracking.history.map((entry) => [entry.status, entry.at]));
-  const steps = tracking.status === "cancelled" ? tracking.history.map((e) => e.status) : FLOW;
-  return steps.map((status) => {
+  return tracking.steps.map((status) => {
     const at = reached.get(status);
     const current = status === tracking.status;
     return h(
@@ -517,7 +515,7 @@ function renderOrder(order, tracking) {
   );
   $("#order-total").textContent = money(order.total);
   $("#order-address").textContent = order.shipping_address || "No address given.";
-  $("#cancel-order").hidden = !["pending", "paid"].includes(order.status);
+  $("#cancel-order").hidden = !order.next_statuses.includes("cancelled");
 }
 
 async function orderPage() {
