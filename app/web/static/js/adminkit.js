@@ -1,10 +1,26 @@
 // What the admin pages share: the admin gate, small row forms, restocking, the buttons that move
 // an order along (drawn from the order's own `next_statuses`: the API owns the flow), tables in a
 // scrolling region, and charts fetched with the token.
-import { $, $$, announce, api, h, loginHref, onSubmit, plural, request, session, showProblem, withBusy, STATUS_LABELS } from "./core.js";
+import { $, $$, announce, api, h, loginHref, onSubmit, plural, request, session, showNotFound, showProblem, withBusy, STATUS_LABELS } from "./core.js";
 
 // The words on the button that moves an order to a status; which buttons exist is the API's answer.
 const MOVE_LABELS = { paid: "Mark paid", shipped: "Mark shipped", delivered: "Mark delivered", cancelled: "Cancel order" };
+
+// A page's subject failed to load: a missing one gets the not-found page with a way back to its
+// list, anything else the problem in words over the hidden content.
+export function subjectFailed(err, content, { noun, id, href, listName }) {
+  if (err.status === 404) {
+    showNotFound({
+      heading: `${noun[0].toUpperCase()}${noun.slice(1)} not found`,
+      text: `There is no ${noun} number ${id}: it may have been removed, or the link is wrong.`,
+      href,
+      linkText: `Back to ${listName}`,
+    });
+    return;
+  }
+  content.hidden = true;
+  showProblem(err);
+}
 
 // Admin pages show their content only to a signed-in admin; anyone else is told why.
 export function requireAdmin() {

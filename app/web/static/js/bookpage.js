@@ -2,7 +2,7 @@
 // and copies sold, per day, as a small SVG chart, and the admin's stock changes), the edit form
 // and retiring it.
 import { $, announce, api, busy, clearProblem, dateTime, fill, get, h, onSubmit, plural, showProblem, start } from "./core.js";
-import { requireAdmin, restockForm, rowForm } from "./adminkit.js";
+import { requireAdmin, restockForm, rowForm, subjectFailed } from "./adminkit.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const BOOK_FIELDS = ["title", "author", "price", "genre", "isbn", "published_year", "description"];
@@ -138,8 +138,7 @@ async function bookPage() {
   try {
     book = await get(`/books/${bookId()}`);
   } catch (err) {
-    $("#admin-book").hidden = true;
-    showProblem(err);
+    subjectFailed(err, $("#admin-book"), { noun: "book", id: bookId(), href: "/admin/books", listName: "all books" });
     return;
   }
   renderBook(book, reloadAll);

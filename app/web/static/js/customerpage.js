@@ -1,7 +1,7 @@
 // One customer for the admin: the profile, the login account with its actions (change the role,
 // deactivate or reactivate), the order totals and the orders, each linking to the order's page.
 import { $, announce, api, busy, cell, dateTime, fill, get, h, money, onSubmit, pageParams, plural, renderPager, showProblem, start, statusBadge, withBusy } from "./core.js";
-import { requireAdmin } from "./adminkit.js";
+import { requireAdmin, subjectFailed } from "./adminkit.js";
 
 const ORDERS_PER_PAGE = 10;
 const customerId = () => document.body.dataset.customerId;
@@ -71,8 +71,7 @@ async function customerPage() {
   try {
     customer = await get(`/customers/${customerId()}`);
   } catch (err) {
-    $("#admin-customer").hidden = true;
-    showProblem(err);
+    subjectFailed(err, $("#admin-customer"), { noun: "customer", id: customerId(), href: "/admin/customers", listName: "all customers" });
     return;
   }
   renderProfile(customer);

@@ -1,7 +1,7 @@
 // One order for the admin: the customer, the lines and totals, the status history, the moves the
 // API allows now (buttons from the order's `next_statuses`), and its printable packing slip.
-import { $, busy, cell, dateTime, day, fill, get, h, money, plural, showProblem, start, statusBadge, STATUS_LABELS } from "./core.js";
-import { moveButtons, requireAdmin } from "./adminkit.js";
+import { $, busy, cell, dateTime, day, fill, get, h, money, plural, start, statusBadge, STATUS_LABELS } from "./core.js";
+import { moveButtons, requireAdmin, subjectFailed } from "./adminkit.js";
 
 const orderId = () => document.body.dataset.orderId;
 
@@ -58,8 +58,7 @@ async function orderPage() {
   try {
     await load();
   } catch (err) {
-    $("#admin-order").hidden = true;
-    showProblem(err);
+    subjectFailed(err, $("#admin-order"), ORDER_SUBJECT());
   }
 }
 
@@ -81,9 +80,10 @@ async function packingSlip() {
     busy($("#packing-slip"), false);
     document.title = `Packing slip: order ${order.id}, ${plural(order.items.length, "title")} · Bookstore`;
   } catch (err) {
-    $("#packing-slip").hidden = true;
-    showProblem(err);
+    subjectFailed(err, $("#packing-slip"), ORDER_SUBJECT());
   }
 }
+
+const ORDER_SUBJECT = () => ({ noun: "order", id: orderId(), href: "/admin/orders", listName: "all orders" });
 
 start({ "admin-order": orderPage, "admin-packing-slip": packingSlip });
