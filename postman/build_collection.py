@@ -27,6 +27,7 @@ from folders.common import COLLECTION_TESTS, SCHEMA, _id
 from folders.customers import customers_folder
 from folders.orders import orders_folder
 from folders.reports import reports_folder
+from folders.reviews import reviews_folder
 from folders.service import service_folder
 
 HERE = Path(__file__).resolve().parent
@@ -61,6 +62,7 @@ def build() -> dict:
             books_folder(),
             cart_folder(),
             orders_folder(),
+            reviews_folder(),
             reports_folder(),
         ],
     }
