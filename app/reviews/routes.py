@@ -40,6 +40,7 @@ def list_book_reviews(args, book_id):
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def create_review(data, book_id):
     """Review a book you bought (one review per book)"""
     review = services.create_review(current_user, book_id, data)
@@ -132,7 +133,7 @@ def withdraw_helpful(review_id):
 @blp.alt_response(404, response="NOT_FOUND")
 def hide_review(data, review_id):
     """Hide a review from the public with a reason; it leaves the book's rating (admin)"""
-    return services.hide_review(review_id, data["reason"])
+    return services.hide_review(current_user, review_id, data["reason"])
 
 
 @blp.post("/reviews/<int:review_id>/unhide")
@@ -141,4 +142,4 @@ def hide_review(data, review_id):
 @blp.alt_response(404, response="NOT_FOUND")
 def unhide_review(review_id):
     """Show a hidden review again; it counts in the book's rating again (admin)"""
-    return services.unhide_review(review_id)
+    return services.unhide_review(current_user, review_id)

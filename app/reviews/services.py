@@ -6,9 +6,12 @@ from sqlalchemy import and_, delete, exists, false, insert, select, true
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from app.auth import ROLE_ADMIN
 from app.books.models import Book
+from app.books.reads import MAX_DB_ID, not_found
+from app.books.search import LIVE
 from app.books.writes import get_book_or_404
 from app.clock import utcnow
 from app.errors import Conflict, Forbidden, NotFound
@@ -73,14 +76,16 @@ def _reloaded(review_id: int) -> Review:
 
 def create_review(actor, book_id: int, data: dict) -> Review:
     customer_id = _customer_id(actor)
-    get_book_or_404(book_id)
-    if not has_bought(customer_id, book_id):
-        db.session.rollback()
-        raise Forbidden(NOT_A_BUYER)
     return run_transaction(_create_review, customer_id, book_id, data)
 
 
 def _create_review(customer_id: int, book_id: int, data: dict) -> Review:
+    # The book row first, exclusively: the insert's foreign-key check would take it shared and the
+    # trigger would then need it exclusive, and two such upgrades of one row deadlock.
+    _lock_live_book(book_id)
+    if not has_bought(customer_id, book_id):
+        db.session.rollback()
+        raise Forbidden(NOT_A_BUYER)
     existing = _review_of(customer_id, book_id)
     if existing is not None:
         db.session.rollback()
@@ -98,18 +103,51 @@ def _create_review(customer_id: int, book_id: int, data: dict) -> Review:
     return _reloaded(review.id)
 
 
-def get_review_for(actor, review_id: int) -> Review:
-    """A visible review for anyone; a hidden one for its author and admins only; else 404."""
-    review = db.session.get(Review, review_id)
+def _lock_live_book(book_id: int) -> None:
+    if not 0 < book_id <= MAX_DB_ID:
+        raise not_found(book_id)
+    locked = db.session.execute(select(Book.id).where(Book.id == book_id, LIVE).with_for_update()).first()
+    if locked is None:
+        db.session.rollback()
+        raise not_found(book_id)
+
+
+def _visible_to(actor, review: Review | None, review_id: int) -> Review:
     if review is None or (review.is_hidden and not (_is_author(actor, review) or _is_admin(actor))):
         raise NotFound(f"Review {review_id} not found.")
     return review
 
 
+def get_review_for(actor, review_id: int) -> Review:
+    """A visible review for anyone; a hidden one for its author and admins only; else 404."""
+    return _visible_to(actor, db.session.get(Review, review_id), review_id)
+
+
+def _locked_review_for(actor, review_id: int) -> Review:
+    """get_review_for with the review row locked first (exclusively: the triggers write it or its book next)."""
+    review = db.session.execute(
+        select(Review)
+        .options(lazyload(Review.customer))  # a joined customer row would be locked too
+        .where(Review.id == review_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    try:
+        return _visible_to(actor, review, review_id)
+    except NotFound:
+        db.session.rollback()
+        raise
+
+
 def update_review(actor, review_id: int, data: dict) -> Review:
     """Only the author changes a review (a hidden one stays hidden until a moderator unhides it)."""
-    review = get_review_for(actor, review_id)
+    return run_transaction(_update_review, actor, review_id, data)
+
+
+def _update_review(actor, review_id: int, data: dict) -> Review:
+    review = _locked_review_for(actor, review_id)
     if not _is_author(actor, review):
+        db.session.rollback()
         raise Forbidden("Only its author may change a review.")
     for field in ("rating", "title", "body"):
         if field in data:
@@ -119,8 +157,13 @@ def update_review(actor, review_id: int, data: dict) -> Review:
 
 
 def delete_review(actor, review_id: int) -> None:
-    review = get_review_for(actor, review_id)
+    run_transaction(_delete_review, actor, review_id)
+
+
+def _delete_review(actor, review_id: int) -> None:
+    review = _locked_review_for(actor, review_id)
     if not (_is_author(actor, review) or _is_admin(actor)):
+        db.session.rollback()
         raise Forbidden("Only its author or an administrator may delete a review.")
     db.session.execute(delete(Review).where(Review.id == review.id))
     db.session.commit()
@@ -129,12 +172,14 @@ def delete_review(actor, review_id: int) -> None:
 # --- helpful votes -----------------------------------------------------------------------------
 
 
-def _votable(actor, review_id: int) -> tuple[int, Review]:
+def _locked_votable(actor, review_id: int) -> tuple[int, Review]:
     customer_id = _customer_id(actor)
-    review = get_review_for(actor, review_id)
+    review = _locked_review_for(actor, review_id)
     if review.is_hidden:
+        db.session.rollback()
         raise NotFound(f"Review {review_id} not found.")
     if review.customer_id == customer_id:
+        db.session.rollback()
         raise Forbidden("You cannot mark your own review as helpful.")
     return customer_id, review
 
@@ -152,7 +197,11 @@ def _insert_vote(customer_id: int, review_id: int):
 
 def vote_helpful(actor, review_id: int) -> Review:
     """Idempotent: a second vote of the same customer changes nothing."""
-    customer_id, review = _votable(actor, review_id)
+    return run_transaction(_vote_helpful, actor, review_id)
+
+
+def _vote_helpful(actor, review_id: int) -> Review:
+    customer_id, review = _locked_votable(actor, review_id)
     db.session.execute(_insert_vote(customer_id, review.id))
     db.session.commit()
     return _reloaded(review.id)
@@ -160,7 +209,11 @@ def vote_helpful(actor, review_id: int) -> Review:
 
 def withdraw_helpful(actor, review_id: int) -> Review:
     """Idempotent: withdrawing a vote never given changes nothing."""
-    customer_id, review = _votable(actor, review_id)
+    return run_transaction(_withdraw_helpful, actor, review_id)
+
+
+def _withdraw_helpful(actor, review_id: int) -> Review:
+    customer_id, review = _locked_votable(actor, review_id)
     db.session.execute(
         delete(HelpfulVote).where(HelpfulVote.review_id == review.id, HelpfulVote.customer_id == customer_id)
     )
@@ -171,25 +224,23 @@ def withdraw_helpful(actor, review_id: int) -> Review:
 # --- moderation --------------------------------------------------------------------------------
 
 
-def hide_review(review_id: int, reason: str) -> Review:
-    review = db.session.get(Review, review_id)
-    if review is None:
-        raise NotFound(f"Review {review_id} not found.")
-    if not review.is_hidden:
+def hide_review(actor, review_id: int, reason: str) -> Review:
+    return run_transaction(_set_hidden, actor, review_id, reason)
+
+
+def unhide_review(actor, review_id: int) -> Review:
+    return run_transaction(_set_hidden, actor, review_id, None)
+
+
+def _set_hidden(actor, review_id: int, reason: str | None) -> Review:
+    """Hide with `reason`, or show again when it is None; hiding again only replaces the reason."""
+    review = _locked_review_for(actor, review_id)
+    if reason is not None and not review.is_hidden:
         review.hidden_at = utcnow()
-    review.is_hidden = True
+    elif reason is None:
+        review.hidden_at = None
+    review.is_hidden = reason is not None
     review.hidden_reason = reason
-    db.session.commit()
-    return _reloaded(review.id)
-
-
-def unhide_review(review_id: int) -> Review:
-    review = db.session.get(Review, review_id)
-    if review is None:
-        raise NotFound(f"Review {review_id} not found.")
-    review.is_hidden = False
-    review.hidden_reason = None
-    review.hidden_at = None
     db.session.commit()
     return _reloaded(review.id)
 
