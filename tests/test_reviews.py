@@ -12,6 +12,7 @@ from app import create_app
 from app.books.models import Book
 from app.extensions import db
 from app.reviews.models import BODY_MAX, HelpfulVote, Review
+from app.reviews.seed import seed_reviews
 from config import TestingConfig
 from tests.conftest import MIGRATIONS, assert_problem
 
@@ -522,3 +523,24 @@ def test_migration_0009_downgrades_and_upgrades_with_its_triggers(scratch_app):
             conn.exec_driver_sql("DELETE FROM customers")
             assert conn.exec_driver_sql("SELECT rating_count, rating_sum FROM books").one() == (0, 0)
         downgrade(directory=MIGRATIONS, revision="base")
+
+
+# --- flask seed ----------------------------------------------------------------------------------
+
+
+def test_seed_reviews_the_delivered_books_once_and_keeps_ratings_exact(shop, client, book):
+    books = [book(title=f"Seeded {n}") for n in range(6)]
+    for _ in range(3):
+        shop.buyer(*books, status="delivered")
+    shop.buyer(*books, status="paid")  # not delivered: never reviewed by the seed
+    told = []
+
+    added = seed_reviews(echo=told.append)
+    again = seed_reviews(echo=told.append)
+
+    assert 0 < added <= 18 and again == 0
+    assert told[-1] == "  demo reviews: kept (there are reviews already)"
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Review)).scalar_one() == added
+    db.session.commit()
+    for novel in books:
+        assert_exact(shop, novel)

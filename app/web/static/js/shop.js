@@ -150,6 +150,7 @@ async function bookPage() {
   } catch (err) {
     $("#book-title").textContent = err.status === 404 ? "Book not found" : "This book could not be loaded";
     busy(article, false);
+    $("#reviews").hidden = true;
     showProblem(err);
     return;
   }
