@@ -36,7 +36,7 @@ export function ratingSummary(book) {
     "span",
     { class: "rating-summary", role: "img", "aria-label": words, title: words },
     stars(Math.round(Number(book.rating_average))),
-    h("span", { class: "rating-number" }, `${average} (${book.rating_count})`),
+    h("span", { class: "rating-number" }, `${average} (${plural(book.rating_count, "review")})`),
   );
 }
 
