@@ -544,3 +544,25 @@ def test_seed_reviews_the_delivered_books_once_and_keeps_ratings_exact(shop, cli
     db.session.commit()
     for novel in books:
         assert_exact(shop, novel)
+
+
+def test_an_account_without_a_customer_record_cannot_review_or_vote(shop, client, book, make):
+    novel = book()
+    _, author = shop.buyer(novel)
+    review = shop.review(novel, author)
+    body = {"username": "no-customer", "password": "a-long-password-1"}
+    assert client.post("/accounts", json=body, headers=shop.admin_headers).status_code == 201
+    headers = make.headers("no-customer", "a-long-password-1")
+
+    assert_problem(client.post(f"/books/{novel.id}/reviews", json={"rating": 5}, headers=headers), 403)
+    assert_problem(client.get(f"/books/{novel.id}/reviews/mine", headers=headers), 403)
+    assert_problem(client.put(f"/reviews/{review['id']}/helpful", headers=headers), 403)
+
+
+def test_a_bad_token_on_the_public_review_read_is_401(shop, client, book):
+    novel = book()
+    _, author = shop.buyer(novel)
+    review = shop.review(novel, author)
+
+    assert client.get(f"/reviews/{review['id']}").status_code == 200
+    assert_problem(client.get(f"/reviews/{review['id']}", headers={"Authorization": "Bearer not-a-token"}), 401)
