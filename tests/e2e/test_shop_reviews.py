@@ -4,7 +4,7 @@ form but the reason (and the API refuses them); a visitor is asked to log in."""
 
 import uuid
 
-from e2e_support import fill, find, log_in, page_loaded, screenshot, text_in, visible, wait
+from e2e_support import ADMIN, fill, find, log_in, page_loaded, screenshot, text_in, visible, wait
 from selenium.webdriver.common.by import By
 
 REVIEW = 'First line <b>not bold</b>\nSecond line <script>alert("x")</script> 📚'
@@ -100,3 +100,34 @@ def test_a_visitor_is_asked_to_log_in_to_review(site, browser):
 
     assert "/shop/login?next=" in link.get_attribute("href")
     assert not find(d, "#review-form").is_displayed()
+
+
+def test_an_admin_hides_a_review_with_a_reason_and_unhides_it(site, browser):
+    d = browser
+    book = _fresh_book(site)
+    for rating in (5, 1):
+        _, _, token = _buyer(site, book["id"])
+        site.call("POST", f"/books/{book['id']}/reviews", token=token, json={"rating": rating}, expect=201)
+
+    log_in(d, site, *ADMIN, next_path=f"/shop/books/{book['id']}")
+    page_loaded(d, "#reviews[aria-busy='false']")
+    wait(d, lambda d: _rating_words(d) == "3 out of 5, 2 reviews", message="both reviews counted")
+    one_star = [
+        li
+        for li in d.find_elements(By.CSS_SELECTOR, "#review-list .review")
+        if "1 out of 5" in li.get_attribute("innerHTML")
+    ]
+    assert len(one_star) == 1
+    one_star[0].find_element(By.XPATH, ".//button[normalize-space()='Hide…']").click()
+    reason = one_star[0].find_element(By.CSS_SELECTOR, "input[name=reason]")
+    reason.send_keys("Abusive language")
+    one_star[0].find_element(By.XPATH, ".//button[normalize-space()='Hide review']").click()
+
+    wait(d, lambda d: _rating_words(d) == "5 out of 5, 1 review", message="the hidden review left the average")
+    text_in(d, "#review-hidden-list", "Hidden: Abusive language")
+    assert len(d.find_elements(By.CSS_SELECTOR, "#review-list .review")) == 1
+    screenshot(d, "reviews-admin-hidden")
+
+    find(d, "#review-hidden-list button").click()
+    wait(d, lambda d: _rating_words(d) == "3 out of 5, 2 reviews", message="unhidden, counted again")
+    wait(d, lambda d: not find(d, "#review-moderation").is_displayed(), message="no hidden review left")
