@@ -127,6 +127,8 @@ class Config:
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT") or "30 per hour"
     # Changes of a profile that answer whether an email or username is taken, per calling account.
     PROFILE_RATE_LIMIT = os.environ.get("PROFILE_RATE_LIMIT") or "30 per hour"
+    # Review writes (create, change, delete, helpful votes), per calling account.
+    REVIEW_RATE_LIMIT = os.environ.get("REVIEW_RATE_LIMIT") or "60 per hour"
 
     # Comma-separated list of origins allowed to call the API from a browser.
     CORS_ORIGINS = [o.strip() for o in (os.environ.get("CORS_ORIGINS") or "").split(",") if o.strip()]

@@ -30,6 +30,7 @@ from app.extensions import api, db, jwt, limiter, ma, migrate
 from app.fields import IdConverter, decimal_strings
 from app.orders.routes import blp as orders_blp
 from app.reports.routes import blp as reports_blp
+from app.reviews.routes import blp as reviews_blp
 from app.service.routes import blp as service_blp
 from app.web.routes import bp as web_bp
 from config import Config, dev_secret, get_config
@@ -227,7 +228,17 @@ def _tune_engine(engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
 
-    for blp in (service_blp, auth_blp, accounts_blp, customers_blp, books_blp, cart_blp, orders_blp, reports_blp):
+    for blp in (
+        service_blp,
+        auth_blp,
+        accounts_blp,
+        customers_blp,
+        books_blp,
+        cart_blp,
+        orders_blp,
+        reviews_blp,
+        reports_blp,
+    ):
         api.register_blueprint(blp)
     docs = get_swaggerui_blueprint(
         "/docs", "/openapi.json", config={"app_name": app.config["API_TITLE"], "persistAuthorization": True}

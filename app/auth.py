@@ -7,7 +7,7 @@ from functools import wraps
 
 import bcrypt
 from flask import current_app
-from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 
 from app import refresh_cookie
 from app.errors import Forbidden, problem
@@ -153,6 +153,13 @@ def requires(level: str = AUTHENTICATED, *, any_token: bool = False, cookie: boo
         return wrapper
 
     return decorator
+
+
+def optional_caller():
+    """On a @public route that shows more to some callers: the caller when a valid access token is
+    sent (an invalid one is still a 401), None when none is sent."""
+    verify_jwt_in_request(optional=True)
+    return current_user if get_jwt() else None
 
 
 def public(func):

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.orders.seed import seed_orders
 from app.orders.services import purge_idempotency_keys
 from app.reports.commands import rollup_command
+from app.reviews.seed import seed_reviews
 
 DEMO_ADMIN = {"username": "admin", "email": "admin@bookstore.example", "password": "admin-pass-123"}
 DEMO_CUSTOMER = {
@@ -84,6 +85,7 @@ def seed(books, orders):
         click.echo(f"  {name}: {outcome}")
     seed_books(books)
     seed_orders(orders, demo_username=DEMO_CUSTOMER["username"])
+    seed_reviews()
     for name, spec, outcome in results:
         if outcome in ("created", "kept"):
             click.echo(f"{name.capitalize()}: {spec['username']} / {spec['password']}")

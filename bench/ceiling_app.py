@@ -15,13 +15,14 @@ List totals are counted once per process and kept (the app keeps them for a few 
 import base64
 import json
 import os
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pymysql
 
 COLUMNS = (
-    "id, title, author, genre, description, isbn, price, stock, published_year, units_sold, created_at, updated_at"
+    "id, title, author, genre, description, isbn, price, stock, published_year, units_sold, created_at, updated_at,"
+    " rating_count, rating_sum"
 )
 FULLTEXT = "MATCH (title, author, description, isbn) AGAINST (%s IN BOOLEAN MODE)"
 
@@ -65,11 +66,15 @@ def _iso(value) -> str:
 
 
 def book_json(row) -> dict:
-    book_id, title, author, genre, description, isbn, price, stock, year, _sold, created, updated = row
+    book_id, title, author, genre, description, isbn, price, stock, year, _sold, created, updated, reviews, stars = row
+    average = None
+    if reviews:
+        average = str((Decimal(stars) / reviews).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     return {
         "id": book_id, "title": title, "author": author, "genre": genre, "description": description, "isbn": isbn,
         "price": str(Decimal(price).quantize(Decimal("0.01"))), "stock": stock, "in_stock": stock > 0,
-        "published_year": year, "created_at": _iso(created), "updated_at": _iso(updated),
+        "published_year": year, "rating_average": average, "rating_count": reviews,
+        "created_at": _iso(created), "updated_at": _iso(updated),
     }  # fmt: skip
 
 

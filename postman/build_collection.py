@@ -29,6 +29,7 @@ from folders.common import COLLECTION_TESTS, SCHEMA, _id
 from folders.customers import customers_folder
 from folders.orders import orders_folder
 from folders.reports import reports_folder
+from folders.reviews import reviews_folder
 from folders.service import service_folder
 
 HERE = Path(__file__).resolve().parent
@@ -63,6 +64,7 @@ def build() -> dict:
             books_folder(),
             cart_folder(),
             orders_folder(),
+            reviews_folder(),
             reports_folder(),
             backoffice_folder(),
             account_folder(),

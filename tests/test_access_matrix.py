@@ -87,6 +87,17 @@ RULES = {
     ("POST", "/orders/<int:order_id>/cancel"): "owner",
     ("GET", "/orders/<int:order_id>/tracking"): "owner",
     ("PATCH", "/orders/<int:order_id>/status"): "admin",
+    ("GET", "/books/<int:book_id>/reviews"): "public",
+    ("POST", "/books/<int:book_id>/reviews"): "customer",  # a buyer: the world has each caller buy the book
+    ("GET", "/books/<int:book_id>/reviews/mine"): "customer",
+    ("GET", "/reviews"): "admin",
+    ("GET", "/reviews/<int:review_id>"): "public",
+    ("PATCH", "/reviews/<int:review_id>"): "author",
+    ("DELETE", "/reviews/<int:review_id>"): "author or admin",
+    ("PUT", "/reviews/<int:review_id>/helpful"): "not the author",
+    ("DELETE", "/reviews/<int:review_id>/helpful"): "not the author",
+    ("POST", "/reviews/<int:review_id>/hide"): "admin",
+    ("POST", "/reviews/<int:review_id>/unhide"): "admin",
     ("GET", "/reports/sales"): "admin",
     ("GET", "/reports/popular-books"): "admin",
     ("GET", "/reports/inventory"): "admin",
@@ -99,6 +110,9 @@ DECLARED_LEVEL = {
     "owner": AUTHENTICATED,
     "admin": ADMIN_LEVEL,
     "refresh": REFRESH,
+    "author": AUTHENTICATED,
+    "author or admin": AUTHENTICATED,
+    "not the author": AUTHENTICATED,
 }
 EXPECTED = {
     "public": {ANON: "2xx", OTHER: "2xx", OWNER: "2xx", ADMIN: "2xx"},
@@ -106,6 +120,10 @@ EXPECTED = {
     "owner": {ANON: 401, OTHER: 404, OWNER: "2xx", ADMIN: "2xx"},
     "admin": {ANON: 401, OTHER: 403, OWNER: 403, ADMIN: "2xx"},
     "refresh": {ANON: 401, OTHER: "2xx", OWNER: "2xx", ADMIN: "2xx"},
+    # A review is public, so someone else's is 403 (not the 404 of a private object).
+    "author": {ANON: 401, OTHER: 403, OWNER: "2xx", ADMIN: 403},
+    "author or admin": {ANON: 401, OTHER: 403, OWNER: "2xx", ADMIN: "2xx"},
+    "not the author": {ANON: 401, OTHER: "2xx", OWNER: 403, ADMIN: "2xx"},
 }
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -170,6 +188,32 @@ class World:
             r = client.post("/cart", json={"book_id": self.book.id}, headers=self.headers(role))
             assert r.status_code == 200, r.get_json()
         self._order_id = None
+        self._review_id = None
+
+    def buy(self, role: str) -> None:
+        """A paid order of the book for `role` (which makes them a buyer who may review it)."""
+        r = self.client.post(
+            "/orders", json={"items": [{"book_id": self.book.id, "quantity": 1}]}, headers=self.headers(role)
+        )
+        assert r.status_code == 201, r.get_json()
+        r = self.client.patch(
+            f"/orders/{r.get_json()['id']}/status", json={"status": "paid"}, headers=self.headers(ADMIN)
+        )
+        assert r.status_code == 200, r.get_json()
+
+    def prepare(self, method: str, rule: str, role: str) -> None:
+        """What a valid request of `role` needs beforehand."""
+        if (method, rule) == ("POST", "/books/<int:book_id>/reviews") and role != ANON:
+            self.buy(role)
+
+    def review_id(self) -> int:
+        """A review of the book by the owner."""
+        if self._review_id is None:
+            self.buy(OWNER)
+            r = self.client.post(f"/books/{self.book.id}/reviews", json={"rating": 4}, headers=self.headers(OWNER))
+            assert r.status_code == 201, r.get_json()
+            self._review_id = r.get_json()["id"]
+        return self._review_id
 
     def headers(self, role: str, token: str = "access_token") -> dict:
         return {} if role == ANON else bearer(self.logins[role][token])
@@ -193,6 +237,7 @@ class World:
             "customer_id": lambda: self.owner.customer_id,
             "order_id": self.order_id,
             "book_id": lambda: self.book.id,
+            "review_id": self.review_id,
         }
         return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]()), rule)
 
@@ -220,6 +265,9 @@ class World:
             ("PUT", "/cart/<int:book_id>"): {"quantity": 2},
             ("POST", "/orders"): {"items": [{"book_id": self.book.id, "quantity": 1}]},
             ("PATCH", "/orders/<int:order_id>/status"): {"status": "paid"},
+            ("POST", "/books/<int:book_id>/reviews"): {"rating": 5, "body": f"Review {n}"},
+            ("PATCH", "/reviews/<int:review_id>"): {"rating": 3},
+            ("POST", "/reviews/<int:review_id>/hide"): {"reason": "Off topic"},
         }
         return bodies.get((method, rule))
 
@@ -254,6 +302,7 @@ def test_access_matrix(client, world, method, rule, role):
     kind = RULES[(method, rule)]
     expected = EXPECTED[kind][role]
     headers = world.headers(role, "refresh_token" if kind == "refresh" else "access_token")
+    world.prepare(method, rule, role)
 
     response = client.open(world.path(rule), method=method, json=world.body(method, rule, role), headers=headers)
 

@@ -74,6 +74,9 @@ class Book(db.Model):
     units_sold: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Visible reviews and the sum of their ratings, kept by triggers on `reviews` (migration 0009).
+    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def in_stock(self) -> bool:

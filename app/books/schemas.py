@@ -1,7 +1,7 @@
 """Shapes of a book, its write bodies and the catalogue query string."""
 
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -9,6 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from app.books.models import AUTHOR_MAX, DESCRIPTION_MAX, GENRE_MAX, MAX_STOCK, TITLE_MAX
 from app.clock import utc_iso, utctoday
 from app.fields import Money, NonBlank, QueryInteger, QuerySchema, StrictInteger, StrictSchema, Text, UTCDateTime
+from app.money import CENT
 from app.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 
 # Query text limits: with them every documented /books query fits gunicorn's request line
@@ -99,8 +100,28 @@ class BookSchema(ma.Schema):
     stock = fields.Integer(metadata={"description": "Copies available."})
     in_stock = fields.Function(lambda book: book.stock > 0, dump_only=True, metadata={"type": "boolean"})
     published_year = fields.Integer(allow_none=True)
+    rating_average = fields.Function(
+        lambda book: rating_average(book.rating_count, book.rating_sum),
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "format": "decimal",
+            "pattern": r"^[1-5]\.[0-9]{2}$",
+            "description": "Mean rating of the visible reviews, two decimals (half up), like 4.25; null when none.",
+            "example": "4.25",
+        },
+    )
+    rating_count = fields.Integer(dump_only=True, metadata={"description": "Visible reviews."})
     created_at = UTCDateTime(dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
+
+
+def rating_average(count: int, total: int) -> str | None:
+    """The mean of `count` ratings summing to `total`, written like a price ("4.25"); None for none."""
+    if not count:
+        return None
+    return str((Decimal(total) / count).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 BOOK_ROW_FIELDS = (
@@ -116,6 +137,8 @@ BOOK_ROW_FIELDS = (
     "units_sold",
     "created_at",
     "updated_at",
+    "rating_count",
+    "rating_sum",
 )  # fmt: skip  (the column order of app.books.reads.COLUMNS)
 
 
@@ -124,7 +147,7 @@ def book_document(row) -> dict:
 
     The read of one book is the hottest path of the API and marshmallow is most of its cost;
     tests keep the two identical for every kind of value."""
-    book_id, title, author, genre, description, isbn, price, stock, year, _sold, created, updated = row
+    book_id, title, author, genre, description, isbn, price, stock, year, _sold, created, updated, reviews, stars = row
     return {
         "id": book_id,
         "title": title,
@@ -136,6 +159,8 @@ def book_document(row) -> dict:
         "stock": stock,
         "in_stock": stock > 0,
         "published_year": year,
+        "rating_average": rating_average(reviews, stars),
+        "rating_count": reviews,
         "created_at": utc_iso(created),
         "updated_at": utc_iso(updated),
     }

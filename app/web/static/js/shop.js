@@ -31,6 +31,7 @@ import {
 } from "./core.js";
 import { accountPage } from "./account.js";
 import { buyAgain } from "./reorder.js";
+import { bookReviews, ratingSummary } from "./reviews.js";
 
 const BROWSE_PER_PAGE = 12;
 const ORDERS_PER_PAGE = 10;
@@ -110,6 +111,7 @@ function bookCard(book) {
     { class: "book-card", dataset: { bookId: book.id } },
     h("h2", { class: "book-title" }, h("a", { href: `/shop/books/${book.id}` }, book.title)),
     h("p", { class: "byline" }, book.author),
+    h("p", { class: "rating" }, ratingSummary(book)),
     book.genre ? h("p", { class: "genre" }, book.genre) : null,
     h("p", { class: "card-foot" }, h("span", { class: "price" }, money(book.price)), " ", stockText(book.stock)),
     button,
@@ -161,6 +163,7 @@ async function bookPage() {
     }
     $("#book-title").textContent = "This book could not be loaded";
     busy(article, false);
+    $("#reviews").hidden = true;
     showProblem(err);
     return;
   }
@@ -177,7 +180,9 @@ async function bookPage() {
   $("#book-description").textContent = book.description || "";
   $("#book-price").textContent = money(book.price);
   fill($("#book-stock"), stockText(book.stock));
+  fill($("#book-rating"), ratingSummary(book));
   busy(article, false);
+  bookReviews(book, { ratingChanged: (fresh) => fill($("#book-rating"), ratingSummary(fresh)) });
 
   const form = $("#add-to-cart");
   if (!session.signedIn()) {
