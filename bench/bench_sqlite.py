@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""Tail latency on the embedded default: the catalogue reads on SQLite with an order stream beside them.
+
+    .venv/bin/python bench/bench_sqlite.py            # or: make bench-sqlite
+    .venv/bin/python bench/bench_sqlite.py --help     # books, duration, clients, server shape
+
+What one run does, in a temporary directory removed at the end:
+
+1. A fresh SQLite file (`DATABASE_URL=sqlite:///<tmp>/bench.db`), migrated (`flask db upgrade`) and
+   seeded with the demo catalogue (`flask seed`) plus `--books` generated books (`flask seed --books N`).
+2. gunicorn with gunicorn.conf.py on a free port, `APP_ENV=production`, no Redis (`REDIS_URL` empty:
+   the embedded default), `--workers` x `--threads` (default 4 x 2, the shape docs/operations.md gives).
+   `--writers` customers are registered and logged in through the API.
+3. `--clients` reader processes, each with one keep-alive connection (http.client), send back to back
+   a random choice of: the first page (`GET /books`), a page jump (`GET /books?page=N`, N random over
+   the whole catalogue) and a search (`GET /books?q=<word>`, a word drawn from the catalogue's own
+   titles and authors). Beside them, `--writers` processes place orders (`POST /orders`, one line of
+   a random one of 200 books given ample stock) at `--orders-per-second` in total, paced, for the same time. After a
+   warm-up of `--warmup` seconds, `--duration` seconds are measured.
+4. Per endpoint: requests, p50/p90/p99/max in ms and how many took over 250 ms; statuses other than
+   the expected ones are counted as errors. The targets (issue 16): p99 under 4 x p50 for the list
+   page, the page jump and the search, and no request over 250 ms. `--reps` runs, each on a fresh
+   server over the same file, with `uptime`'s load average noted before each.
+
+Exit status: 1 on errors (a 5xx or an unexpected status); a missed target is printed as MISS and
+makes the exit status 2 only with --strict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+SLOW_MS = 250.0
+P99_OVER_P50 = 4.0
+READS = ("list", "page", "search")
+LABELS = {
+    "list": "GET /books",
+    "page": "GET /books?page=N",
+    "search": "GET /books?q=…",
+    "order": "POST /orders",
+}
+WORD = re.compile(r"[A-Za-z]{4,}")
+ORDERABLE = 200  # books the writers order from
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_env(database_url: str, extra: dict) -> dict:
+    env = dict(
+        os.environ,
+        APP_ENV="production",
+        DATABASE_URL=database_url,
+        SECRET_KEY="bench-sqlite-secret-key-" + "s" * 40,
+        JWT_SECRET_KEY="bench-sqlite-jwt-secret-key-" + "j" * 40,
+        JWT_ACCESS_MINUTES="120",
+        BCRYPT_ROUNDS="4",
+        LOGIN_RATE_LIMIT="100000 per minute",
+        LOGIN_ADDRESS_RATE_LIMIT="100000 per minute",
+        REGISTER_RATE_LIMIT="100000 per hour",
+        LOG_LEVEL="WARNING",
+        REDIS_URL="",
+    )
+    env.update(extra)
+    return env
+
+
+def flask(env: dict, *args: str) -> None:
+    done = subprocess.run([str(VENV_BIN / "flask"), "--app", "run", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+
+def build_database(workdir: Path, books: int) -> str:
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    env = app_env(url, {"APP_ENV": "development"})
+    flask(env, "db", "upgrade")
+    flask(env, "seed")
+    if books:
+        flask(env, "seed", "--books", str(books))
+    return url
+
+
+def catalogue_facts(db_path: Path) -> dict:
+    """Live book count, the books the writers order (stock raised) and words to search for."""
+    conn = sqlite3.connect(db_path)
+    total = conn.execute("SELECT COUNT(*) FROM books WHERE is_retired = 0").fetchone()[0]
+    rng = random.Random(16)
+    ids = [r[0] for r in conn.execute("SELECT id FROM books WHERE is_retired = 0 ORDER BY id")]
+    # Enough stock that no order of the run is refused: every order is a write.
+    orderable = sorted(rng.sample(ids, min(ORDERABLE, len(ids))))
+    conn.execute(f"UPDATE books SET stock = 1000000 WHERE id IN ({','.join('?' * len(orderable))})", orderable)
+    conn.commit()
+    sample = conn.execute("SELECT title, author FROM books WHERE is_retired = 0 ORDER BY id").fetchall()
+    conn.close()
+    words = sorted({w.lower() for title, author in rng.sample(sample, min(300, len(sample)))
+                    for w in WORD.findall(f"{title} {author}")})  # fmt: skip
+    return {"total": total, "orderable": orderable, "words": words}
+
+
+class Server:
+    def __init__(self, database_url: str, workers: int, threads: int, workdir: Path, extra_env: dict):
+        self.port = free_port()
+        self.log_path = workdir / "gunicorn.log"
+        cmd = [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "-w", str(workers),
+               "--threads", str(threads), "-b", f"127.0.0.1:{self.port}", "--backlog", "256",
+               "--error-logfile", str(self.log_path), "run:app"]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=app_env(database_url, extra_env), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.log_tail()}")
+            try:
+                if self.call("GET", "/health")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer /health: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        try:
+            return self.log_path.read_text()[-3000:]
+        except OSError:
+            return ""
+
+    def call(self, method: str, path: str, body=None, token: str | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+        return response.status, (json.loads(data) if data else None)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def register_customers(server: Server, count: int) -> list[str]:
+    tokens = []
+    for i in range(count):
+        username = f"benchsqlite{os.getpid()}c{i}"
+        password = f"bench-pass-{i:04d}"
+        address = {"name": f"Bench {i}", "line1": f"{i + 1} Bench Street", "city": "Benchton",
+                   "postal_code": "BE1 1CH", "country": "GB"}  # fmt: skip
+        status, body = server.call("POST", "/register", {"name": f"Bench Customer {i}", "username": username,
+                                   "email": f"{username}@bench.example", "password": password,
+                                   "default_address": address})  # fmt: skip
+        if status != 201:
+            raise RuntimeError(f"register answered {status}: {body}")
+        status, body = server.call("POST", "/login", {"username": username, "password": password})
+        if status != 200:
+            raise RuntimeError(f"login answered {status}: {body}")
+        tokens.append(body["access_token"])
+    return tokens
+
+
+def _request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None, headers: dict):
+    started = time.perf_counter()
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    return (time.perf_counter() - started) * 1000, response.status
+
+
+def reader(port: int, facts: dict, seed: int, start_at: float, measure_from: float, stop_at: float, out) -> None:
+    rng = random.Random(seed)
+    pages = max(1, facts["total"] // 20)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    samples = []
+    time.sleep(max(0.0, start_at - time.time()))
+    while (now := time.time()) < stop_at:
+        kind = rng.choice(READS)
+        if kind == "list":
+            path = "/books"
+        elif kind == "page":
+            path = f"/books?page={rng.randint(2, pages)}"
+        else:
+            path = f"/books?q={rng.choice(facts['words'])}"
+        ms, status = _request(conn, "GET", path, None, {})
+        if now >= measure_from:
+            samples.append((kind, ms, status))
+    conn.close()
+    out.put(samples)
+
+
+def writer(port: int, token: str, books: list[int], interval: float, seed: int, start_at, measure_from, stop_at, out):
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    samples = []
+    next_at = start_at + rng.random() * interval
+    while True:
+        time.sleep(max(0.0, next_at - time.time()))
+        if next_at >= stop_at:
+            break
+        body = json.dumps({"items": [{"book_id": rng.choice(books), "quantity": 1}]}).encode()
+        ms, status = _request(conn, "POST", "/orders", body, headers)
+        if next_at >= measure_from:
+            samples.append(("order", ms, status))
+        next_at += interval
+    conn.close()
+    out.put(samples)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile of sorted `values`."""
+    if not values:
+        return float("nan")
+    rank = max(1, min(len(values), round(pct / 100 * len(values) + 0.5)))
+    return values[rank - 1]
+
+
+def summarise(samples: list[tuple[str, float, int]], seconds: float) -> dict:
+    summary = {}
+    for kind in (*READS, "order"):
+        ms = sorted(s[1] for s in samples if s[0] == kind)
+        expected = 201 if kind == "order" else 200
+        summary[kind] = {
+            "n": len(ms),
+            "rps": len(ms) / seconds,
+            "p50": percentile(ms, 50),
+            "p90": percentile(ms, 90),
+            "p99": percentile(ms, 99),
+            "max": ms[-1] if ms else float("nan"),
+            "slow": sum(1 for x in ms if x > SLOW_MS),
+            "errors": sum(1 for s in samples if s[0] == kind and s[2] != expected),
+        }
+    return summary
+
+
+def run_once(args, database_url: str, facts: dict, tokens: list[str], port: int) -> dict:
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    start_at = time.time() + 1.0
+    measure_from = start_at + args.warmup
+    stop_at = measure_from + args.duration
+    procs = [ctx.Process(target=reader, args=(port, facts, 1000 + i, start_at, measure_from, stop_at, out))
+             for i in range(args.clients)]  # fmt: skip
+    interval = args.writers / args.orders_per_second if args.orders_per_second > 0 else 0
+    if interval:
+        procs += [ctx.Process(target=writer, args=(port, tokens[i], facts["orderable"], interval, 2000 + i,
+                                                   start_at, measure_from, stop_at, out))
+                  for i in range(args.writers)]  # fmt: skip
+    for p in procs:
+        p.start()
+    samples = []
+    for _ in procs:
+        samples.extend(out.get(timeout=args.warmup + args.duration + 120))
+    for p in procs:
+        p.join()
+    return summarise(samples, args.duration)
+
+
+def fmt(x: float) -> str:
+    return "—" if x != x else (f"{x:.0f}" if x >= 100 else f"{x:.1f}")
+
+
+def table(summary: dict) -> list[str]:
+    lines = ["| endpoint | requests/s | p50 ms | p90 ms | p99 ms | max ms | > 250 ms | p99/p50 | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for kind, s in summary.items():
+        ratio = s["p99"] / s["p50"] if s["n"] else float("nan")
+        lines.append(f"| {LABELS[kind]} | {s['rps']:.1f} | {fmt(s['p50'])} | {fmt(s['p90'])} | {fmt(s['p99'])} "
+                     f"| {fmt(s['max'])} | {s['slow']} | {ratio:.1f} | {s['errors']} |")  # fmt: skip
+    return lines
+
+
+def verdict(summary: dict) -> list[str]:
+    misses = []
+    for kind in READS:
+        s = summary[kind]
+        if not s["n"] or s["p99"] >= P99_OVER_P50 * s["p50"]:
+            misses.append(f"{LABELS[kind]}: p99 {fmt(s['p99'])} ms is not under 4 x p50 ({fmt(s['p50'])} ms)")
+    slow = sum(s["slow"] for s in summary.values())
+    if slow:
+        misses.append(f"{slow} request(s) over {SLOW_MS:.0f} ms")
+    return misses
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return (f"{os.cpu_count()} vCPU ({cpu}), Linux {platform.release()}, Python {platform.python_version()}, "
+            f"SQLite {sqlite3.sqlite_version}, gunicorn {version('gunicorn')}")  # fmt: skip
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--books", type=int, default=5000, help="generated books on top of the demo catalogue")
+    p.add_argument("--duration", type=float, default=30.0, help="measured seconds per run")
+    p.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")
+    p.add_argument("--clients", type=int, default=8, help="reader processes (keep-alive, back to back)")
+    p.add_argument("--writers", type=int, default=2, help="customers placing orders")
+    p.add_argument("--orders-per-second", type=float, default=10.0, help="orders per second, all writers together")
+    p.add_argument("--workers", type=int, default=4, help="gunicorn workers (docs/operations.md: 4 on 2 CPUs)")
+    p.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker")
+    p.add_argument("--reps", type=int, default=2, help="runs, each on a fresh server")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra setting for the server")
+    p.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server log)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    extra_env = dict(item.split("=", 1) for item in args.env)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-sqlite-"))
+    failed = missed = False
+    try:
+        log(f"Machine: {machine()}")
+        log(f"Building {workdir / 'bench.db'}: demo catalogue + {args.books} generated books ...")
+        database_url = build_database(workdir, args.books)
+        facts = catalogue_facts(workdir / "bench.db")
+        log(f"{facts['total']} live books, {len(facts['words'])} search words, {len(facts['orderable'])} orderable")
+        shape = f"gunicorn {args.workers} workers x {args.threads} threads"
+        log(f"Load: {args.clients} reader clients back to back, {args.writers} customers ordering "
+            f"{args.orders_per_second:g}/s in total; {args.warmup:g} s warm-up, {args.duration:g} s measured; {shape}"
+            + (f"; {' '.join(args.env)}" if args.env else ""))  # fmt: skip
+        tokens = []
+        for rep in range(1, args.reps + 1):
+            server = Server(database_url, args.workers, args.threads, workdir, extra_env)
+            try:
+                if not tokens:
+                    tokens = register_customers(server, args.writers)
+                load = load_average()
+                summary = run_once(args, database_url, facts, tokens, server.port)
+            finally:
+                server.stop()
+            log(f"\nRun {rep}/{args.reps} (load average before: {load})\n")
+            log("\n".join(table(summary)))
+            misses = verdict(summary)
+            log("\n" + ("\n".join(f"MISS {m}" for m in misses) if misses else "All targets met."))
+            failed |= any(s["errors"] for s in summary.values())
+            missed |= bool(misses)
+    finally:
+        if args.keep:
+            log(f"Kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if failed:
+        return 1
+    return 2 if missed and args.strict else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
