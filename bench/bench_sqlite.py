@@ -40,6 +40,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -130,13 +131,13 @@ def catalogue_facts(db_path: Path) -> dict:
 
 
 class Server:
-    def __init__(self, database_url: str, workers: int, threads: int, workdir: Path, extra_env: dict):
+    def __init__(self, root: Path, database_url: str, workers: int, threads: int, workdir: Path, extra_env: dict):
         self.port = free_port()
         self.log_path = workdir / "gunicorn.log"
         cmd = [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "-w", str(workers),
                "--threads", str(threads), "-b", f"127.0.0.1:{self.port}", "--backlog", "256",
                "--error-logfile", str(self.log_path), "run:app"]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=app_env(database_url, extra_env), stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(cmd, cwd=root, env=app_env(database_url, extra_env), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -271,7 +272,24 @@ def summarise(samples: list[tuple[str, float, int]], seconds: float) -> dict:
     return summary
 
 
-def run_once(args, database_url: str, facts: dict, tokens: list[str], port: int) -> dict:
+def server_cpu(master_pid: int) -> float:
+    """CPU seconds used so far by gunicorn's master and its workers (utime + stime, from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [master_pid]
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def run_once(args, facts: dict, tokens: list[str], port: int, server_pid: int) -> tuple[dict, float]:
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     start_at = time.time() + 1.0
@@ -286,12 +304,18 @@ def run_once(args, database_url: str, facts: dict, tokens: list[str], port: int)
                   for i in range(args.writers)]  # fmt: skip
     for p in procs:
         p.start()
+    time.sleep(max(0.0, measure_from - time.time()))
+    cpu_from = server_cpu(server_pid)
+    time.sleep(max(0.0, stop_at - time.time()))
+    cpu_seconds = server_cpu(server_pid) - cpu_from
     samples = []
     for _ in procs:
         samples.extend(out.get(timeout=args.warmup + args.duration + 120))
     for p in procs:
         p.join()
-    return summarise(samples, args.duration)
+    summary = summarise(samples, args.duration)
+    requests = sum(s["n"] for s in summary.values())
+    return summary, cpu_seconds * 1000 / requests if requests else float("nan")
 
 
 def fmt(x: float) -> str:
@@ -322,6 +346,22 @@ def verdict(summary: dict) -> list[str]:
     return misses
 
 
+def comparison(results: dict) -> list[str]:
+    names = " / ".join(results)
+    lines = [f"| endpoint | p50 ms {names} | p99 ms {names} | max ms {names} | > 250 ms {names} |",
+             "|---|---:|---:|---:|---:|"]  # fmt: skip
+    first = next(iter(results.values()))[0]
+    for kind in (*READS, "order"):
+        if not first[kind]["n"]:
+            continue
+        cells = []
+        for key in ("p50", "p99", "max", "slow"):
+            values = [statistics.median(run[kind][key] for run in runs) for runs in results.values()]
+            cells.append(" / ".join(str(round(x)) if key == "slow" else fmt(x) for x in values))
+        lines.append(f"| {LABELS[kind]} | {' | '.join(cells)} |")
+    return lines
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -344,6 +384,13 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker")
     p.add_argument("--mix", default=",".join(READS), help="the reads sent, comma-separated (list,page,search)")
     p.add_argument("--reps", type=int, default=2, help="runs, each on a fresh server")
+    p.add_argument("--shapes", help="several gunicorn shapes served alternately, e.g. 4x2,2x4 (workers x threads)")
+    p.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="another checkout (e.g. `git archive` of main) served "
+        "alternately with this one on the same file: before / after",
+    )
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra setting for the server")
     p.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server log)")
@@ -367,21 +414,40 @@ def main(argv=None) -> int:
             f"{args.orders_per_second:g}/s in total; {args.warmup:g} s warm-up, {args.duration:g} s measured; {shape}"
             + (f"; {' '.join(args.env)}" if args.env else ""))  # fmt: skip
         tokens = []
+        shapes = (
+            [tuple(int(n) for n in shape.split("x")) for shape in args.shapes.split(",")]
+            if args.shapes
+            else [(args.workers, args.threads)]
+        )
+        builds = [(f"{w}x{t}" if len(shapes) > 1 else "after", ROOT, w, t) for w, t in shapes]
+        if args.baseline:
+            builds = [("before", Path(args.baseline).resolve(), *shapes[0]), ("after", ROOT, *shapes[0])]
+            log(f"Alternating two checkouts on the same file: before = {builds[0][1]}, after = {ROOT}")
+        elif len(builds) > 1:
+            log(f"Alternating gunicorn shapes (workers x threads) on the same file: {args.shapes}")
+        results = {name: [] for name, *_ in builds}
         for rep in range(1, args.reps + 1):
-            server = Server(database_url, args.workers, args.threads, workdir, extra_env)
-            try:
-                if not tokens:
-                    tokens = register_customers(server, args.writers)
-                load = load_average()
-                summary = run_once(args, database_url, facts, tokens, server.port)
-            finally:
-                server.stop()
-            log(f"\nRun {rep}/{args.reps} (load average before: {load})\n")
-            log("\n".join(table(summary)))
-            misses = verdict(summary)
-            log("\n" + ("\n".join(f"MISS {m}" for m in misses) if misses else "All targets met."))
-            failed |= any(s["errors"] for s in summary.values())
-            missed |= bool(misses)
+            for name, root, workers, threads in builds:
+                server = Server(root, database_url, workers, threads, workdir, extra_env)
+                try:
+                    if not tokens:
+                        tokens = register_customers(server, args.writers)
+                    load = load_average()
+                    summary, cpu_ms = run_once(args, facts, tokens, server.port, server.proc.pid)
+                finally:
+                    server.stop()
+                label = f"{name}, " if len(builds) > 1 else ""
+                log(f"\nRun {rep}/{args.reps} ({label}load average before: {load}; "
+                    f"gunicorn CPU {cpu_ms:.1f} ms per request)\n")  # fmt: skip
+                log("\n".join(table(summary)))
+                misses = verdict(summary)
+                log("\n" + ("\n".join(f"MISS {m}" for m in misses) if misses else "All targets met."))
+                failed |= any(s["errors"] for s in summary.values())
+                missed |= bool(misses) and name == "after"
+                results[name].append(summary)
+        if len(builds) > 1:
+            log(f"\n{' / '.join(results)}, median over the runs:\n")
+            log("\n".join(comparison(results)))
     finally:
         if args.keep:
             log(f"Kept {workdir}")
