@@ -18,7 +18,7 @@ from app.extensions import db
 from config import TestingConfig, engine_options
 from tests.conftest import MIGRATIONS
 
-READ_DEADLINE = 5  # seconds; a read queued behind the writer would wait the 30 s busy timeout
+READ_DEADLINE = 10  # seconds; a read queued behind the writer would wait the 30 s busy timeout
 
 
 @pytest.fixture
