@@ -23,6 +23,10 @@ What one run does, in a temporary directory removed at the end:
    the expected ones are counted as errors. The targets (issue 16): p99 under 4 x p50 for the list
    page, the page jump and the search, and no request over 250 ms. `--reps` runs, each on a fresh
    server over the same file, with `uptime`'s load average noted before each.
+5. Comparisons run back to back on the same file, so that the machine's other load falls on both
+   alike: `--shapes 4x2,4x4` alternates gunicorn shapes; `--baseline DIR` alternates another checkout
+   (e.g. `git archive <commit> | tar -x -C DIR`, with a `.venv` link) as "before" with this one as
+   "after". Each prints a table of the medians. `--mix list,page` leaves out a kind of read.
 
 Exit status: 1 on errors (a 5xx or an unexpected status); a missed target is printed as MISS and
 makes the exit status 2 only with --strict.
