@@ -36,7 +36,7 @@ help:
 	@echo "make lint       ruff, import contracts, ESLint (pages and Postman scripts)"
 	@echo "make postman    run the Postman collection with newman against a fresh server"
 	@echo "make clean      remove caches (distclean: also .venv, node_modules, instance/bookstore.db)"
-	@echo "make bench-*    benchmarks on MariaDB: bench-catalogue, bench-orders (with wrk), bench-reports (see bench/README.md)"
+	@echo "make bench-*    benchmarks on MariaDB: bench-catalogue, bench-orders (with wrk), bench-reports; on SQLite: bench-sqlite (bench/README.md)"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -135,6 +135,17 @@ BENCH_REPORTS_ARGS ?=
 .PHONY: bench-reports
 bench-reports: $(RUNTIME_STAMP)
 	$(PY) bench/bench_reports.py --write-readme $(BENCH_REPORTS_ARGS)
+
+# bench-sqlite: tail latency on the embedded default (issue 16): a fresh SQLite file in a temporary
+# directory (demo catalogue + 5,000 generated books), gunicorn 4 x 2 without Redis, 8 reader clients
+# (first page, page jumps, searches) beside a paced order stream, 2 runs of 30 s; prints p50/p90/p99/max
+# per endpoint and the requests over 250 ms. About 2 minutes. Results: bench/README.md "SQLite tail latency".
+#   make bench-sqlite BENCH_SQLITE_ARGS="--workers 2 --threads 4 --reps 1"   (see --help)
+BENCH_SQLITE_ARGS ?=
+
+.PHONY: bench-sqlite
+bench-sqlite: $(RUNTIME_STAMP)
+	$(PY) bench/bench_sqlite.py $(BENCH_SQLITE_ARGS)
 
 # --- Galera cluster (issue 13; scripts/cluster.py, README "Running at scale") ----------------------
 

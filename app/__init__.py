@@ -221,9 +221,11 @@ def _tune_engine(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        # Take the write lock up front: concurrent writers queue instead of failing with
-        # "database is locked" when a read lock would have to be upgraded.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the write lock up front: concurrent writers queue instead of failing with
+        # "database is locked" when a read lock would have to be upgraded. The catalogue reader only
+        # reads: a deferred BEGIN is a WAL snapshot that neither waits for a writer nor makes one wait.
+        reads_only = conn.get_execution_options().get(prepared.READS_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -23,6 +23,9 @@ from app.errors import ServiceUnavailable
 from app.extensions import db
 
 READ_TIME_LIMIT = 5  # seconds a catalogue read may run on MariaDB before it is stopped
+# Execution option of the catalogue reader's connections on SQLite: their transactions only read, so
+# they begin deferred (a WAL snapshot) instead of taking the write lock (app/__init__.py).
+READS_ONLY = "bookstore_reads_only"
 
 
 class Outcome(NamedTuple):
@@ -129,7 +132,9 @@ class Reader:
     On MySQL/MariaDB it owns a second pool on the same database: AUTOCOMMIT (a read opens no
     transaction), nothing sent when a connection goes back to the pool, no pre-ping, and on MariaDB
     a statement time limit (READ_TIME_LIMIT). A read that finds its connection dead is retried once
-    on a fresh one. Other databases read through the app's engine. `bind` points the reads at one
+    on a fresh one. Other databases read through the app's engine, marked READS_ONLY: on SQLite a
+    read is then a deferred transaction, which in WAL mode never waits for a writer
+    (docs/decisions/0018-sqlite-reads-never-take-the-write-lock.md). `bind` points the reads at one
     connection instead (the test suite's outer transaction)."""
 
     def __init__(self, engine: sa.Engine, time_limit: float):
@@ -140,7 +145,7 @@ class Reader:
     @classmethod
     def for_engine(cls, engine: sa.Engine, options: dict, time_limit: float = READ_TIME_LIMIT) -> "Reader":
         if engine.dialect.name != "mysql":
-            return cls(engine, time_limit)
+            return cls(engine.execution_options(**{READS_ONLY: True}), time_limit)
         options = {
             **options,
             "isolation_level": "AUTOCOMMIT",

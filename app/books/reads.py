@@ -93,7 +93,9 @@ def list_books(args: dict):
         conditions = filter_conditions(conn, args)
         total = list_cache.get(("count", signature))
         if total is None:
-            total = int(conn.execute(count_statement(args, conditions)).scalar_one())  # SUM is a DECIMAL
+            total = int(
+                conn.execute(count_statement(args, conditions, conn.dialect.name)).scalar_one()
+            )  # SUM is a DECIMAL
             list_cache.put(("count", signature), total, ttl)
         hint = sort_index_hint(conn, args, sort)
         if start is not None:
