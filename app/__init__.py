@@ -25,6 +25,7 @@ from app.books.routes import blp as books_blp
 from app.cart.routes import blp as cart_blp
 from app.commands import register_commands
 from app.customers.routes import blp as customers_blp
+from app.discovery.routes import blp as discovery_blp
 from app.errors import register_errors
 from app.extensions import api, db, jwt, limiter, ma, migrate
 from app.fields import IdConverter, decimal_strings
@@ -227,7 +228,17 @@ def _tune_engine(engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
 
-    for blp in (service_blp, auth_blp, accounts_blp, customers_blp, books_blp, cart_blp, orders_blp, reports_blp):
+    for blp in (
+        service_blp,
+        auth_blp,
+        accounts_blp,
+        customers_blp,
+        books_blp,
+        cart_blp,
+        orders_blp,
+        reports_blp,
+        discovery_blp,
+    ):
         api.register_blueprint(blp)
     docs = get_swaggerui_blueprint(
         "/docs", "/openapi.json", config={"app_name": app.config["API_TITLE"], "persistAuthorization": True}

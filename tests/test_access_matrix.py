@@ -73,6 +73,8 @@ RULES = {
     ("DELETE", "/books/<int:book_id>"): "admin",
     ("PUT", "/books/<int:book_id>/stock"): "admin",
     ("POST", "/books/<int:book_id>/restock"): "admin",
+    ("GET", "/books/<int:book_id>/related"): "public",
+    ("GET", "/genres"): "public",
     ("GET", "/cart"): "customer",
     ("POST", "/cart"): "customer",
     ("DELETE", "/cart"): "customer",
