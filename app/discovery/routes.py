@@ -14,6 +14,8 @@ blp = Blueprint("discovery", __name__, description="Browsing aids: genres with c
 @blp.get("/genres")
 @public
 @blp.response(200, GenreListSchema)
+# It takes no input; a request line past gunicorn's limit (extra query text) is its only 4xx.
+@blp.alt_response(414, response="REQUEST_URI_TOO_LONG")
 def list_genres():
     """Genres with live books and how many each has"""
     return services.genres()

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine, and_, bindparam, case, delete, distinct, func, insert, select, text, union
+from sqlalchemy import Engine, and_, bindparam, case, delete, func, insert, select, text, union
 from sqlalchemy.orm import aliased
 
 from app.books.models import Book, BookCount
@@ -128,7 +128,7 @@ def _one_refresher() -> Iterator[bool]:
 
 def _all_books() -> set[int]:
     """Every book in an order line, and every book that has rows now (they may have to go)."""
-    stmt = union(select(distinct(OrderItem.book_id)), select(distinct(BookRelated.book_id)))
+    stmt = union(select(OrderItem.book_id).distinct(), select(BookRelated.book_id).distinct())
     return set(db.session.execute(stmt).scalars())
 
 
@@ -136,9 +136,9 @@ def _changed_books(state: RelatedRefresh) -> set[int]:
     """Books in an order placed or cancelled since the last refresh (GRACE earlier, see above), or
     written after it with an earlier date (a backfill: its id is larger than any seen then)."""
     since = state.started_at - GRACE
-    items = select(distinct(OrderItem.book_id)).join(Order, Order.id == OrderItem.order_id)
+    items = select(OrderItem.book_id).distinct().join(Order, Order.id == OrderItem.order_id)
     statements = (
-        select(distinct(OrderItem.book_id)).where(OrderItem.order_id > state.last_order_id),
+        select(OrderItem.book_id).distinct().where(OrderItem.order_id > state.last_order_id),
         items.where(Order.created_at >= since),
         items.where(Order.status == CANCELLED, Order.updated_at >= since),
     )
