@@ -27,6 +27,7 @@ import {
   statusBadge,
   STATUS_LABELS,
 } from "./core.js";
+import { showBrowseSections, showRelated } from "./discovery.js";
 
 const BROWSE_PER_PAGE = 12;
 const ORDERS_PER_PAGE = 10;
@@ -135,6 +136,7 @@ async function browse() {
     busy(results, false);
   }
   refreshCartCount();
+  showBrowseSections({ card: bookCard });
 }
 
 // --- book page -----------------------------------------------------------------------------------
@@ -176,6 +178,7 @@ async function bookPage() {
     onSubmit(form, (values) => addToCart(book, values.quantity ?? 1, { form }));
   }
   refreshCartCount();
+  showRelated(book.id, { card: bookCard });
 }
 
 // --- register and log in -------------------------------------------------------------------------
