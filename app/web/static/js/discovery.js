@@ -1,6 +1,6 @@
 // Browsing aids: the home page's genre links, new arrivals and bestsellers, and the book page's
 // "Customers also bought". Cards come from the page's own card builder, passed in by shop.js.
-import { $, fill, get, h, plural } from "./core.js";
+import { $, busy, fill, get, h, plural } from "./core.js";
 
 const SHELF_SIZE = 4;
 const RELATED_SIZE = 4;
@@ -54,13 +54,18 @@ async function showShelf(section, query, card) {
 // that fails to load stays hidden; the catalogue below it does not depend on it.
 export async function showBrowseSections({ card }) {
   const box = $("#discovery");
-  if (!box || searching()) return;
+  if (!box) return;
+  if (searching()) {
+    busy(box, false);
+    return;
+  }
   const shown = await Promise.allSettled([
     showGenres(),
     showShelf("new-arrivals", { sort: "-created_at" }, card),
     showShelf("bestsellers", { sold: "true", sort: "-popularity" }, card),
   ]);
   box.hidden = !shown.some((result) => result.status === "fulfilled" && result.value);
+  busy(box, false);
 }
 
 // The book page: books most often ordered with this one; hidden when there are none.
@@ -73,5 +78,7 @@ export async function showRelated(bookId, { card }) {
     section.hidden = data.items.length === 0;
   } catch {
     section.hidden = true; // optional: the book itself is on the page already
+  } finally {
+    busy(section, false);
   }
 }
