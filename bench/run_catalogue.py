@@ -83,8 +83,10 @@ def ensure_loaded(size: int, prefix: str) -> str:
     if count != size:
         print(f"[{size}] loading {database} ...", flush=True)
         started = time.perf_counter()
+        # Without the SECRET_KEY make_paths sets for the servers: the loader then runs in development.
+        env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
         subprocess.run([PYTHON, str(BENCH / "load_catalogue.py"), "--books", str(size), "--database", database],
-                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+                       check=True, stdout=subprocess.DEVNULL, env=env)  # fmt: skip
         print(f"[{size}] loaded in {time.perf_counter() - started:.0f} s", flush=True)
     return database
 
