@@ -15,7 +15,7 @@ Builds its own database (dropped and created again, migrated with the project's 
 
 and prints the plans (EXPLAIN) of the read and of one refresh batch, as Markdown for bench/README.md
 (`--write-readme` puts it between the related-bench markers). `--reuse` keeps a database already
-built with the same sizes.
+built with the same sizes (and the orders earlier runs added).
 """
 
 import argparse
@@ -94,22 +94,51 @@ def cli(app, *args) -> tuple[float, str]:
     return seconds, result.output.strip()
 
 
-def reads(client, book_ids: list[int], limit: int) -> dict:
-    times, empty = [], 0
-    for book_id in book_ids:
-        started = time.perf_counter()
-        response = client.get(f"/books/{book_id}/related?limit={limit}")
-        times.append(time.perf_counter() - started)
-        assert response.status_code == 200, response.get_json()
-        empty += not response.get_json()["items"]
-    times.sort()
+def percentiles(times: list[float]) -> dict:
+    times = sorted(times)
     return {
         "median": statistics.median(times),
         "p95": times[int(len(times) * 0.95) - 1],
         "p99": times[int(len(times) * 0.99) - 1],
         "max": times[-1],
-        "empty": empty,
     }
+
+
+def reads(client, book_ids: list[int], limit: int, sa) -> dict:
+    """Wall and app CPU time per request, and the wall time of its related-books SELECT sent again
+    on its own (one raw PyMySQL connection): what the database itself takes."""
+    from app.prepared import reader
+
+    times, cpu, empty, sent = [], [], 0, []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "book_related" in statement:
+            sent.append(cursor.mogrify(statement, parameters))
+
+    engine = reader().engine
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        for book_id in book_ids:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            response = client.get(f"/books/{book_id}/related?limit={limit}")
+            times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
+            assert response.status_code == 200, response.get_json()
+            empty += not response.get_json()["items"]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+    raw = engine.raw_connection()
+    sql_times = []
+    try:
+        cursor = raw.cursor()
+        for statement in sent:
+            started = time.perf_counter()
+            cursor.execute(statement)
+            cursor.fetchall()
+            sql_times.append(time.perf_counter() - started)
+    finally:
+        raw.close()
+    return {**percentiles(times), "cpu": statistics.median(cpu), "sql": percentiles(sql_times), "empty": empty}
 
 
 def plans(db, sa, book_id: int) -> str:
@@ -154,7 +183,8 @@ def main() -> None:
 
     app = create_app("development")
     with app.app_context():
-        if not (args.reuse and sizes(db, sa)[:2] == (args.books, args.orders)):
+        built = sizes(db, sa)
+        if not (args.reuse and built[0] == args.books and built[1] >= args.orders):
             db.engine.dispose()
             recreate_database(url, args.database)
             build(args, db, sa)
@@ -173,8 +203,8 @@ def main() -> None:
         rng = random.Random(7)
         sample = rng.sample(ordered, min(READS, len(ordered)))
         client = app.test_client()
-        reads(client, sample[:20], 6)  # warm-up: pools, compiled statements
-        results = {limit: reads(client, sample, limit) for limit in (6, 20)}
+        reads(client, sample[:20], 6, sa)  # warm-up: pools, compiled statements
+        results = {limit: reads(client, sample, limit, sa) for limit in (6, 20)}
         load_after = os.getloadavg()[0]
         plan_text = plans(db, sa, sample[0])
 
@@ -191,13 +221,15 @@ def main() -> None:
         "10 minutes are looked at again) |",
         f"| `flask related` after {NEW_ORDERS:,} more orders | {incremental_seconds:.1f} s | {incremental_text} |",
         "",
-        f"| GET /books/{{id}}/related, {READS} random ordered books | median | p95 | p99 | max | empty answers |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"| GET /books/{{id}}/related, {READS} random ordered books | median | p95 | p99 | max | app CPU, median "
+        "| its SELECT alone: median / p99 | empty answers |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for limit, r in results.items():
         lines_out.append(
             f"| `limit={limit}` | {r['median'] * 1000:.1f} ms | {r['p95'] * 1000:.1f} ms | {r['p99'] * 1000:.1f} ms "
-            f"| {r['max'] * 1000:.1f} ms | {r['empty']} |"
+            f"| {r['max'] * 1000:.1f} ms | {r['cpu'] * 1000:.1f} ms "
+            f"| {r['sql']['median'] * 1000:.2f} / {r['sql']['p99'] * 1000:.2f} ms | {r['empty']} |"
         )
     worst = max(r["p99"] for r in results.values())
     lines_out += [
