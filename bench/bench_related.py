@@ -21,6 +21,7 @@ built with the same sizes (and the orders earlier runs added).
 import argparse
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -161,7 +162,8 @@ def plans(db, sa, book_id: int) -> str:
     batch = services.ranked_related(first).compile(db.engine, compile_kwargs={"literal_binds": True})
     out = []
     for title, statement in (("the read (`limit=6`)", captured[-1]), ("one refresh batch (500 books)", str(batch))):
-        out.append(f"{title}:\n\n```\n{' '.join(statement.split())}\n")
+        shown = re.sub(r"IN \((\d+), [\d, ]+, (\d+)\)", r"IN (\1, …, \2)", " ".join(statement.split()))
+        out.append(f"{title}:\n\n```\n{shown}\n")
         rows = db.session.connection().exec_driver_sql("EXPLAIN " + statement).mappings().all()
         for row in rows:
             keep = ("id", "select_type", "table", "type", "key", "key_len", "ref", "rows", "Extra")
