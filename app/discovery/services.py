@@ -7,12 +7,10 @@ related books are precomputed into `book_related` by `refresh` (`flask related`,
 """
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine, and_, bindparam, case, delete, func, insert, select, text, union
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, union
 from sqlalchemy.orm import aliased
 
 from app.books.models import Book, BookCount
@@ -23,7 +21,7 @@ from app.discovery.models import KEEP, BookRelated, RelatedRefresh
 from app.extensions import db
 from app.orders.models import CANCELLED, STATUSES, Order, OrderItem
 from app.prepared import reader
-from app.transactions import run_transaction
+from app.transactions import one_at_a_time, run_transaction
 
 COUNTED = tuple(s for s in STATUSES if s != CANCELLED)
 # An order takes its timestamps when its transaction starts: one that commits after a refresh read
@@ -105,27 +103,6 @@ class Refreshed:
     seconds: float
 
 
-@contextmanager
-def _one_refresher() -> Iterator[bool]:
-    """True once this process may refresh, False when another refresh kept the lock LOCK_SECONDS:
-    on MySQL/MariaDB a named lock on a connection of its own; SQLite's BEGIN IMMEDIATE already
-    serialises writers."""
-    db.session.commit()
-    engine = db.engine
-    if engine.dialect.name != "mysql" or not isinstance(engine, Engine):  # tests: one shared connection
-        yield True
-        return
-    name = "CONCAT(DATABASE(), '.book_related')"
-    with engine.connect() as lock:
-        got = lock.execute(text(f"SELECT GET_LOCK({name}, :seconds)"), {"seconds": LOCK_SECONDS}).scalar()
-        try:
-            yield got == 1
-        finally:
-            if got == 1:
-                lock.execute(text(f"SELECT RELEASE_LOCK({name})"))
-            lock.rollback()
-
-
 def _all_books() -> set[int]:
     """Every book in an order line, and every book that has rows now (they may have to go)."""
     stmt = union(select(OrderItem.book_id).distinct(), select(BookRelated.book_id).distinct())
@@ -159,7 +136,7 @@ def refresh(full: bool = False) -> Refreshed | None:
     """Rewrite the related books of every book whose orders changed since the last refresh (all
     books with `full`, or when none ran yet); None when another refresh is running."""
     clock = time.perf_counter()
-    with _one_refresher() as mine:
+    with one_at_a_time("book_related", LOCK_SECONDS) as mine:
         if not mine:
             return None
         try:
