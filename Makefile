@@ -36,7 +36,7 @@ help:
 	@echo "make lint       ruff, import contracts, ESLint (pages and Postman scripts)"
 	@echo "make postman    run the Postman collection with newman against a fresh server"
 	@echo "make clean      remove caches (distclean: also .venv, node_modules, instance/bookstore.db)"
-	@echo "make bench-*    benchmarks on MariaDB: bench-catalogue, bench-orders (with wrk), bench-reports; on SQLite: bench-sqlite (bench/README.md)"
+	@echo "make bench-*    benchmarks on MariaDB: bench-catalogue, bench-orders (with wrk), bench-reports, bench-related; on SQLite: bench-sqlite (bench/README.md)"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -146,6 +146,14 @@ BENCH_SQLITE_ARGS ?=
 .PHONY: bench-sqlite
 bench-sqlite: $(RUNTIME_STAMP)
 	$(PY) bench/bench_sqlite.py $(BENCH_SQLITE_ARGS)
+
+# bench-related: "customers also bought" over 200k orders (~1M order lines) on MariaDB at 127.0.0.1:3306:
+# builds bookstore_bench_related (about 4 minutes), times flask related (full, idle, incremental) and
+# GET /books/{id}/related, and writes the "Related books" section of bench/README.md.
+#   make bench-related BENCH_RELATED_ARGS=--reuse
+.PHONY: bench-related
+bench-related: $(RUNTIME_STAMP)
+	$(PY) bench/bench_related.py --write-readme $(BENCH_RELATED_ARGS)
 
 # --- Galera cluster (issue 13; scripts/cluster.py, README "Running at scale") ----------------------
 

@@ -25,6 +25,7 @@ from app.books.routes import blp as books_blp
 from app.cart.routes import blp as cart_blp
 from app.commands import register_commands
 from app.customers.routes import blp as customers_blp
+from app.discovery.routes import blp as discovery_blp
 from app.errors import register_errors
 from app.extensions import api, db, jwt, limiter, ma, migrate
 from app.fields import IdConverter, decimal_strings
@@ -240,6 +241,7 @@ def register_blueprints(app: Flask) -> None:
         orders_blp,
         reviews_blp,
         reports_blp,
+        discovery_blp,
     ):
         api.register_blueprint(blp)
     docs = get_swaggerui_blueprint(

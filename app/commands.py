@@ -1,4 +1,4 @@
-"""CLI: `flask create-admin`, `flask seed`, `flask purge-expired` and `flask rollup`."""
+"""CLI: `flask create-admin`, `flask seed`, `flask purge-expired`, `flask rollup` and `flask related`."""
 
 import click
 from flask import current_app
@@ -9,6 +9,7 @@ from app.accounts import services as account_services
 from app.accounts.models import Account
 from app.accounts.schemas import RegisterSchema
 from app.books.seed import seed_books
+from app.discovery.commands import refresh_related, related_command
 from app.errors import APIError
 from app.extensions import db
 from app.orders.seed import seed_orders
@@ -86,6 +87,7 @@ def seed(books, orders):
     seed_books(books)
     seed_orders(orders, demo_username=DEMO_CUSTOMER["username"])
     seed_reviews()
+    refresh_related()
     for name, spec, outcome in results:
         if outcome in ("created", "kept"):
             click.echo(f"{name.capitalize()}: {spec['username']} / {spec['password']}")
@@ -105,3 +107,4 @@ def register_commands(app):
     app.cli.add_command(seed)
     app.cli.add_command(purge_expired)
     app.cli.add_command(rollup_command)
+    app.cli.add_command(related_command)

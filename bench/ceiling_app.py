@@ -9,6 +9,7 @@ Routes mirror the app's for the benchmark's requests only:
   /books/<id>                         one book
   /books?scenario=<name>&...          a list page; the harness sends the same parameters it
                                       sends the app plus `scenario`, which picks the SQL below.
+  /genres                             the genres with live books and the live total
 List totals are counted once per process and kept (the app keeps them for a few seconds).
 """
 
@@ -44,6 +45,13 @@ LISTS = {
     ),
     "cursor_deep": (" FORCE INDEX (ix_books_live_title)", KEYSET, "title, id", ""),
     "page50": (" FORCE INDEX (ix_books_live_title)", KEYSET, "title, id", ""),
+    "new_arrivals": (" FORCE INDEX (ix_books_live_created_at)", "", "created_at DESC, id DESC", ""),
+    "bestsellers": (
+        " FORCE INDEX (ix_books_live_units_sold)",
+        " AND units_sold > 0",
+        "units_sold DESC, id DESC",
+        " AND units_sold > 0",
+    ),
 }
 
 _conn = None
@@ -87,6 +95,11 @@ def _respond(start_response, status: str, body: dict):
 def app(environ, start_response):
     path = environ.get("PATH_INFO", "")
     with connection().cursor() as cur:
+        if path == "/genres":
+            cur.execute("SELECT genre, books FROM book_counts WHERE books > 0 ORDER BY genre")
+            rows = cur.fetchall()
+            items = [{"genre": genre, "books": books} for genre, books in rows if genre != ""]
+            return _respond(start_response, "200 OK", {"items": items, "total_books": sum(r[1] for r in rows)})
         if path.startswith("/books/"):
             cur.execute(f"SELECT {COLUMNS} FROM books WHERE id = %s AND is_retired = 0", (int(path[7:]),))
             row = cur.fetchone()

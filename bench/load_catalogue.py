@@ -23,8 +23,8 @@ def main() -> None:
     parser.add_argument("--database", default="bookstore_bench")
     parser.add_argument("--server", default=os.environ.get("BENCH_MYSQL", "mysql://root@127.0.0.1:3306"))
     args = parser.parse_args()
-    if not args.database.startswith("bookstore_bench"):
-        parser.error("the benchmark database name must start with bookstore_bench (it is dropped)")
+    if not (args.database.startswith("bookstore_bench") or "_bench_" in args.database):
+        parser.error("the benchmark database name must start with bookstore_bench or hold _bench_ (it is dropped)")
 
     # config.py reads DATABASE_URL when it is imported: set it before anything imports it.
     os.environ["DATABASE_URL"] = f"{args.server}/{args.database}"

@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/run_catalogue.py [--sizes 10000,100000,1000000] [--reps 3] [--duration 5]
                                             [--connections 8] [--workers 2] [--write-readme]
+                                            [--database-prefix bookstore_bench]
 
-For each size it (re)uses a MariaDB database of its own, `bookstore_bench_<size>` (loaded by
+For each size it (re)uses a MariaDB database of its own, `<prefix>_<size>` (loaded by
 bench/load_catalogue.py when missing or of another size), serves the app (`gunicorn run:app`) and
 bench/ceiling_app.py with the same gunicorn flags, warms both (and the buffer pool), then:
 
@@ -49,6 +50,9 @@ SCENARIOS = [
     ("search", "GET /books?q=<isbn> (selective search)"),
     ("cursor_deep", "GET /books?cursor=<50-95% deep>"),
     ("page50", "GET /books?page=50"),
+    ("new_arrivals", "GET /books?sort=-created_at (new arrivals)"),
+    ("bestsellers", "GET /books?sold=true&sort=-popularity (bestsellers)"),
+    ("genres", "GET /genres"),
     ("search_common", "GET /books?q=harbour (common word; not a target)"),
 ]
 TARGETED = [name for name, _ in SCENARIOS if name != "search_common"]
@@ -64,8 +68,8 @@ def mysql_connect(database=None):
                            password=url.password or "", database=database, autocommit=True, charset="utf8mb4")  # fmt: skip
 
 
-def ensure_loaded(size: int) -> str:
-    database = f"bookstore_bench_{size // 1000}k" if size < 1_000_000 else f"bookstore_bench_{size // 1_000_000}m"
+def ensure_loaded(size: int, prefix: str) -> str:
+    database = f"{prefix}_{size // 1000}k" if size < 1_000_000 else f"{prefix}_{size // 1_000_000}m"
     try:
         conn = mysql_connect(database)
         with conn.cursor() as cur:
@@ -79,8 +83,10 @@ def ensure_loaded(size: int) -> str:
     if count != size:
         print(f"[{size}] loading {database} ...", flush=True)
         started = time.perf_counter()
+        # Without the SECRET_KEY make_paths sets for the servers: the loader then runs in development.
+        env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
         subprocess.run([PYTHON, str(BENCH / "load_catalogue.py"), "--books", str(size), "--database", database],
-                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+                       check=True, stdout=subprocess.DEVNULL, env=env)  # fmt: skip
         print(f"[{size}] loaded in {time.perf_counter() - started:.0f} s", flush=True)
     return database
 
@@ -160,6 +166,9 @@ def make_paths(database: str, size: int, rng: random.Random) -> dict:
         paths["cursor_deep"] = (app_cursor, ceiling_cursor)
         cur.execute("SELECT title, id FROM books WHERE is_retired = 0 ORDER BY title, id LIMIT 1 OFFSET 979")
         title, book_id = cur.fetchone()
+        paths["new_arrivals"] = (["/books?sort=-created_at"], ["/books?scenario=new_arrivals"])
+        paths["bestsellers"] = (["/books?sold=true&sort=-popularity"], ["/books?scenario=bestsellers"])
+        paths["genres"] = (["/genres"], ["/genres"])
         paths["page50"] = (["/books?page=50"],
                            ["/books?" + urllib.parse.urlencode({"scenario": "page50", "title": title, "id": book_id,
                                                                 "page": 50})])  # fmt: skip
@@ -228,14 +237,15 @@ def warm_buffer_pool(database: str) -> None:
     """Read every index the benchmark uses once (the table itself is warmed by the warm-up runs)."""
     conn = mysql_connect(database)
     with conn.cursor() as cur:
-        for index in ("ix_books_live_title", "ix_books_live_genre_price", "ix_books_live_price"):
+        for index in ("ix_books_live_title", "ix_books_live_genre_price", "ix_books_live_price",
+                      "ix_books_live_created_at", "ix_books_live_units_sold"):  # fmt: skip
             cur.execute(f"SELECT COUNT(*) FROM books FORCE INDEX ({index}) WHERE is_retired = 0")
             cur.fetchall()
     conn.close()
 
 
 def bench_size(size: int, args, workdir: Path) -> dict:
-    database = ensure_loaded(size)
+    database = ensure_loaded(size, args.database_prefix)
     rng = random.Random(size)
     paths = make_paths(database, size, rng)
     warm_buffer_pool(database)
@@ -329,6 +339,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument("--database-prefix", default="bookstore_bench", help="databases <prefix>_10k, _100k, _1m")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install -y wrk)")

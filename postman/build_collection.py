@@ -27,6 +27,7 @@ from folders.books import books_folder
 from folders.cart import cart_folder
 from folders.common import COLLECTION_TESTS, SCHEMA, _id
 from folders.customers import customers_folder
+from folders.discovery import discovery_folder
 from folders.orders import orders_folder
 from folders.reports import reports_folder
 from folders.reviews import reviews_folder
@@ -62,6 +63,7 @@ def build() -> dict:
             auth_folder(),
             customers_folder(),
             books_folder(),
+            discovery_folder(),
             cart_folder(),
             orders_folder(),
             reviews_folder(),

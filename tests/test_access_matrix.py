@@ -75,6 +75,8 @@ RULES = {
     ("PUT", "/books/<int:book_id>/stock"): "admin",
     ("POST", "/books/<int:book_id>/restock"): "admin",
     ("GET", "/books/<int:book_id>/stock-history"): "admin",
+    ("GET", "/books/<int:book_id>/related"): "public",
+    ("GET", "/genres"): "public",
     ("GET", "/cart"): "customer",
     ("POST", "/cart"): "customer",
     ("DELETE", "/cart"): "customer",

@@ -222,10 +222,19 @@ class BookListArgs(QuerySchema):
     min_price = QueryMoney()
     max_price = QueryMoney()
     in_stock = QueryBoolean(metadata={"description": "`true`: stock > 0; `false`: sold out."})
+    sold = QueryBoolean(
+        metadata={
+            "description": "`true`: sold at least one copy; `false`: never sold. "
+            "`sold=true&sort=-popularity` is the bestsellers list."
+        }
+    )
     sort = fields.String(
         load_default="title",
         validate=validate.OneOf(SORTS),
-        metadata={"description": "A key, `-key` for descending; ties are broken by id. `popularity` is units sold."},
+        metadata={
+            "description": "A key, `-key` for descending; ties are broken by id. `popularity` is units sold "
+            "(cancelled orders give theirs back); `-created_at` is the new arrivals list (newest added first)."
+        },
     )
     page = QueryInteger(validate=validate.Range(min=1, max=10_000_000), metadata={"description": "From 1 (default 1)."})
     per_page = QueryInteger(

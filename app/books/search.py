@@ -15,7 +15,7 @@ SORT_COLUMNS = {
     "created_at": Book.created_at,
     "popularity": Book.units_sold,
 }
-FILTER_NAMES = ("q", "author", "genre", "min_price", "max_price", "in_stock")
+FILTER_NAMES = ("q", "author", "genre", "min_price", "max_price", "in_stock", "sold")
 LIVE = Book.is_retired == false()
 # LIVE for SQLite with a unary `+`, its documented way of keeping an index from serving a term.
 _LIVE_UNINDEXED = sa.text(f"+{Book.__tablename__}.is_retired = 0")
@@ -119,6 +119,10 @@ def filter_conditions(conn, args: dict) -> list:
         conditions.append(Book.stock > 0)
     elif args.get("in_stock") is False:
         conditions.append(Book.stock == 0)
+    if args.get("sold") is True:
+        conditions.append(Book.units_sold > 0)
+    elif args.get("sold") is False:
+        conditions.append(Book.units_sold == 0)
     return conditions
 
 
@@ -149,8 +153,10 @@ def _no_hint(stmt):
 def sort_index_hint(conn, args: dict, sort: str):
     """MySQL/MariaDB: name the sort index when it covers the whole filter, so the optimizer reads
     the range that starts at a cursor instead of the index from its start
-    (docs/decisions/0003-force-the-sort-index.md). Filters the index does not cover are left to it."""
-    if conn.dialect.name != "mysql" or _filtered_beyond(args, ("genre", "in_stock")):
+    (docs/decisions/0003-force-the-sort-index.md). `in_stock` and `sold` are checked along the
+    named index (`sold` is a range of it for `sort=popularity`: the bestsellers list). Filters the
+    index does not cover are left to the optimizer."""
+    if conn.dialect.name != "mysql" or _filtered_beyond(args, ("genre", "in_stock", "sold")):
         return _no_hint
     key = SORT_COLUMNS[sort.lstrip("-")].key
     name = f"ix_books_live_genre_{key}" if args.get("genre") else f"ix_books_live_{key}"

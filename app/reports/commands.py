@@ -1,10 +1,12 @@
-"""`flask rollup`: summarise the closed days for the reports (run it from cron, e.g. hourly)."""
+"""`flask rollup`: summarise the closed days for the reports and refresh the related books (run it
+from cron, e.g. hourly)."""
 
 from datetime import timedelta
 
 import click
 from sqlalchemy import func, select
 
+from app.discovery.commands import refresh_related
 from app.extensions import db
 from app.orders.models import Order
 from app.reports import rollup
@@ -16,7 +18,8 @@ from app.reports import rollup
 )
 @click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (default: the last closed day).")
 def rollup_command(start, end):
-    """Summarise every closed day that has no summary or a dirty one, a month at a time."""
+    """Summarise every closed day that has no summary or a dirty one, a month at a time; then refresh
+    "customers also bought" for the books whose orders changed."""
     first = start.date() if start else db.session.execute(select(func.min(Order.created_at))).scalar()
     db.session.commit()
     if first is None:
@@ -35,3 +38,4 @@ def rollup_command(start, end):
         written += done
         month = rollup.month_end(month) + timedelta(days=1)
     click.echo(f"Summarised {written} day(s) from {first} to {last}.")
+    refresh_related()

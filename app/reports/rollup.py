@@ -9,12 +9,10 @@ MySQL/MariaDB, the write lock on SQLite) and each starts a fresh snapshot after 
 a slower summariser can never overwrite a newer summary with an older one.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Engine, delete, func, insert, literal, select, text, union_all
+from sqlalchemy import delete, func, insert, literal, select, union_all
 
 from app.clock import utcnow
 from app.extensions import db
@@ -22,6 +20,7 @@ from app.orders.models import CANCELLED, STATUSES, DirtyDay, Order, OrderItem
 from app.orders.services import run_transaction
 from app.reports.models import BookSalesDay, BookSalesMonth, SalesDay
 from app.reports.periods import DAY, MONTH, buckets, floor, period_start, sum_cents
+from app.transactions import one_at_a_time
 
 # Spelled as an IN list (not `!= 'cancelled'`) so the (status, created_at) index serves the range.
 COUNTED = tuple(s for s in STATUSES if s != CANCELLED)
@@ -266,37 +265,13 @@ def _stored_totals(stored: list[Source], books: set[int] | None) -> dict[int, tu
 # --- summarising ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def _one_summariser() -> Iterator[bool]:
-    """Yield True once this process may summarise, False when another summariser kept the lock
-    for LOCK_SECONDS. Summarisers run one at a time: on MySQL/MariaDB under a named lock held on a
-    connection of its own (the session returns its connection to the pool at each commit), taken
-    after the caller's transaction ended and released after the summary committed, so each
-    summary reads a snapshot taken after the previous one committed. SQLite's BEGIN IMMEDIATE
-    already serialises writers."""
-    db.session.commit()
-    engine = db.engine
-    if engine.dialect.name != "mysql" or not isinstance(engine, Engine):  # tests: one shared connection
-        yield True
-        return
-    name = "CONCAT(DATABASE(), '.report_rollup')"
-    with engine.connect() as lock:
-        got = lock.execute(text(f"SELECT GET_LOCK({name}, :seconds)"), {"seconds": LOCK_SECONDS}).scalar()
-        try:
-            yield got == 1
-        finally:
-            if got == 1:
-                lock.execute(text(f"SELECT RELEASE_LOCK({name})"))
-            lock.rollback()
-
-
 def summarise(start: date, end: date) -> int | None:
     """Summarise the closed days of start..end that are missing or dirty; returns how many, or
     None when another summariser is busy (a long `flask rollup` month)."""
     end = min(end, first_open_day() - ONE_DAY)
     if start > end:
         return 0
-    with _one_summariser() as mine:
+    with one_at_a_time("report_rollup", LOCK_SECONDS) as mine:
         if not mine:
             return None
         try:

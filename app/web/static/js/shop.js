@@ -32,6 +32,7 @@ import {
 import { accountPage } from "./account.js";
 import { buyAgain } from "./reorder.js";
 import { bookReviews, ratingSummary } from "./reviews.js";
+import { showBrowseSections, showRelated } from "./discovery.js";
 
 const BROWSE_PER_PAGE = 12;
 const ORDERS_PER_PAGE = 10;
@@ -141,6 +142,7 @@ async function browse() {
     busy(results, false);
   }
   refreshCartCount();
+  showBrowseSections({ card: bookCard });
 }
 
 // --- book page -----------------------------------------------------------------------------------
@@ -205,6 +207,7 @@ async function bookPage() {
     });
   }
   refreshCartCount();
+  showRelated(book.id, { card: bookCard });
 }
 
 // --- register and log in -------------------------------------------------------------------------
