@@ -120,6 +120,24 @@ class World:
         )
         assert response.status_code == 201
         self.order_id = response.get_json()["id"]
+        self._bought_and_reviewed(client)
+
+    def _bought_and_reviewed(self, client):
+        """The customer bought two more books in a paid order: one to review under test, one reviewed."""
+        self.unreviewed = Book(title="Unreviewed", author="W. Author", price=Decimal("5.00"), stock=10)
+        reviewed = Book(title="Reviewed", author="W. Author", price=Decimal("5.00"), stock=10)
+        db.session.add_all([self.unreviewed, reviewed])
+        db.session.commit()
+        items = [{"book_id": self.unreviewed.id, "quantity": 1}, {"book_id": reviewed.id, "quantity": 1}]
+        order = client.post("/orders", json={"items": items}, headers=self.headers("customer"))
+        assert order.status_code == 201
+        paid = client.patch(
+            f"/orders/{order.get_json()['id']}/status", json={"status": "paid"}, headers=self.headers("admin")
+        )
+        assert paid.status_code == 200
+        review = client.post(f"/books/{reviewed.id}/reviews", json={"rating": 4}, headers=self.headers("customer"))
+        assert review.status_code == 201
+        self.review_id = review.get_json()["id"]
 
     def headers(self, role: str) -> dict:
         return bearer(self.tokens[role]) if role in self.tokens else {}
@@ -147,6 +165,9 @@ class World:
             "POST /orders": ("customer", line),
             "POST /customers/{customer_id}/purchase": ("customer", {"book_id": self.book.id}),
             "PATCH /orders/{order_id}/status": ("admin", {"status": "paid"}),
+            "POST /books/{book_id}/reviews": ("customer", {"rating": 5}),
+            "PATCH /reviews/{review_id}": ("customer", {"rating": 3}),
+            "POST /reviews/{review_id}/hide": ("admin", {"reason": "Off topic"}),
         }
         if operation in bases:
             return bases[operation]
@@ -158,7 +179,10 @@ class World:
             "customer_id": self.customer.customer_id,
             "book_id": self.book.id,
             "order_id": self.order_id,
+            "review_id": self.review_id,
         }
+        if template == "/books/{book_id}/reviews":
+            ids["book_id"] = self.unreviewed.id  # the first accepted review is stored, the rest are 409
         if template.startswith(("/customers/{customer_id}", "/accounts")) and not template.endswith("purchase"):
             ids["customer_id"] = self.subject.customer_id  # the admin edits a bystander, not the caller
         return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), template)
