@@ -21,13 +21,14 @@ from app.accounts import sessions
 from app.accounts.routes import accounts_blp, auth_blp
 from app.api import StrictJSONProvider
 from app.auth import init_jwt_errors
+from app.books.cover_routes import blp as covers_blp
 from app.books.routes import blp as books_blp
 from app.cart.routes import blp as cart_blp
 from app.commands import register_commands
 from app.customers.routes import blp as customers_blp
 from app.errors import register_errors
 from app.extensions import api, db, jwt, limiter, ma, migrate
-from app.fields import IdConverter, decimal_strings
+from app.fields import DigestConverter, IdConverter, decimal_strings
 from app.orders.routes import blp as orders_blp
 from app.reports.routes import blp as reports_blp
 from app.service.routes import blp as service_blp
@@ -54,6 +55,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
 
     app.url_map.converters["int"] = IdConverter  # ids past INT are 404, not a driver error
+    app.url_map.converters["digest"] = DigestConverter
     app.json = StrictJSONProvider(app)  # request.get_json reads numbers as the body parser does
     app.config.from_object(cfg)
     app.json.sort_keys = False  # keep the field order of the schemas
@@ -227,7 +229,17 @@ def _tune_engine(engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
 
-    for blp in (service_blp, auth_blp, accounts_blp, customers_blp, books_blp, cart_blp, orders_blp, reports_blp):
+    for blp in (
+        service_blp,
+        auth_blp,
+        accounts_blp,
+        customers_blp,
+        books_blp,
+        covers_blp,
+        cart_blp,
+        orders_blp,
+        reports_blp,
+    ):
         api.register_blueprint(blp)
     docs = get_swaggerui_blueprint(
         "/docs", "/openapi.json", config={"app_name": app.config["API_TITLE"], "persistAuthorization": True}
@@ -242,7 +254,10 @@ def register_request_hooks(app: Flask) -> None:
     def _before():
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
-        if request.method in BODY_METHODS and _has_body() and not request.is_json:
+        body_limit = getattr(app.view_functions.get(request.endpoint), "max_body_bytes", None)
+        if body_limit is not None:  # a view that reads its own non-JSON body (app.api.raw_body)
+            request.max_content_length = body_limit
+        elif request.method in BODY_METHODS and _has_body() and not request.is_json:
             raise UnsupportedMediaType()
 
     @app.after_request

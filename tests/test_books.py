@@ -64,7 +64,7 @@ def test_create_book_returns_201_location_and_the_book(client, admin_headers):
     assert book["created_at"].endswith("Z") and book["updated_at"].endswith("Z")
     assert set(book) == {
         "id", "title", "author", "genre", "description", "isbn", "price", "stock", "in_stock",
-        "published_year", "created_at", "updated_at",
+        "published_year", "created_at", "updated_at", "cover_url", "cover_thumbnail_url",
     }  # fmt: skip
     assert client.get(r.headers["Location"]).get_json() == book
 
@@ -537,6 +537,7 @@ def test_book_document_is_what_book_schema_dumps(make_book):
             stock=7,
             price=Decimal("99999999.99"),
         ),  # fmt: skip
+        make_book(cover_digest="a" * 64, cover_thumbnail_digest="b" * 64),
     ]
     for book in books:
         row = db.session.execute(sa.select(*reads.COLUMNS).where(Book.id == book.id)).one()

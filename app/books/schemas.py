@@ -6,6 +6,7 @@ from decimal import Decimal
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from app.books.cover_images import cover_url
 from app.books.models import AUTHOR_MAX, DESCRIPTION_MAX, GENRE_MAX, MAX_STOCK, TITLE_MAX
 from app.clock import utc_iso, utctoday
 from app.fields import Money, NonBlank, QueryInteger, QuerySchema, StrictInteger, StrictSchema, Text, UTCDateTime
@@ -101,6 +102,27 @@ class BookSchema(ma.Schema):
     published_year = fields.Integer(allow_none=True)
     created_at = UTCDateTime(dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
+    cover_url = fields.Function(
+        lambda book: cover_url(book.cover_digest),
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "The cover image (WebP, at most 600×900), at a URL that never changes; null when none.",
+            "example": "/covers/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.webp",
+        },
+    )
+    cover_thumbnail_url = fields.Function(
+        lambda book: cover_url(book.cover_thumbnail_digest),
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "The cover's thumbnail (WebP, at most 200×300), at a URL that never changes; null when none.",
+        },
+    )
 
 
 BOOK_ROW_FIELDS = (
@@ -116,6 +138,8 @@ BOOK_ROW_FIELDS = (
     "units_sold",
     "created_at",
     "updated_at",
+    "cover_digest",
+    "cover_thumbnail_digest",
 )  # fmt: skip  (the column order of app.books.reads.COLUMNS)
 
 
@@ -124,7 +148,7 @@ def book_document(row) -> dict:
 
     The read of one book is the hottest path of the API and marshmallow is most of its cost;
     tests keep the two identical for every kind of value."""
-    book_id, title, author, genre, description, isbn, price, stock, year, _sold, created, updated = row
+    book_id, title, author, genre, description, isbn, price, stock, year, _sold, created, updated, cover, thumb = row
     return {
         "id": book_id,
         "title": title,
@@ -138,6 +162,8 @@ def book_document(row) -> dict:
         "published_year": year,
         "created_at": utc_iso(created),
         "updated_at": utc_iso(updated),
+        "cover_url": cover_url(cover),
+        "cover_thumbnail_url": cover_url(thumb),
     }
 
 
