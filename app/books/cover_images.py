@@ -28,6 +28,7 @@ UPLOAD_FORMATS = ("JPEG", "PNG", "WEBP")
 # higher; its warning and error are refused here all the same.
 MAX_PIXELS = 24_000_000
 MAX_SIDE = 10_000
+PIXEL_RULE = f"at most {MAX_PIXELS:,} pixels and {MAX_SIDE:,} on a side are accepted"
 COVER_BOX = (600, 900)
 THUMBNAIL_BOX = (200, 300)
 MEDIA_TYPE = "image/jpeg"
@@ -80,14 +81,13 @@ def decode(data: bytes) -> Image.Image:
         image = Image.open(io.BytesIO(data), formats=UPLOAD_FORMATS)
     except UnidentifiedImageError:
         raise UnsupportedImage("The file is not a JPEG, PNG or WebP image.") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise field_error(FIELD, f"The image declares far more pixels than {PIXEL_RULE}.") from None
     except DECODE_ERRORS:
         raise field_error(FIELD, "The image is damaged and does not decode.") from None
     width, height = image.size
     if width < 1 or height < 1 or width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-        raise field_error(
-            FIELD,
-            f"The image is {width}×{height} pixels; at most {MAX_PIXELS:,} pixels and {MAX_SIDE:,} on a side are accepted.",
-        )
+        raise field_error(FIELD, f"The image is {width}×{height} pixels; {PIXEL_RULE}.")
     try:
         # A large JPEG is decoded at a reduced scale that still covers the cover's box.
         side = max(COVER_BOX)
