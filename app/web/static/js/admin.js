@@ -27,6 +27,7 @@ import {
   STATUS_LABELS,
   withQuery,
 } from "./core.js";
+import { editCover } from "./covers.js";
 
 const NEXT_STATUSES = { pending: ["paid", "cancelled"], paid: ["shipped", "cancelled"], shipped: ["delivered"] };
 const MOVE_LABELS = { paid: "Mark paid", shipped: "Mark shipped", delivered: "Mark delivered", cancelled: "Cancel" };
@@ -201,6 +202,7 @@ async function booksPage() {
         editForm.elements[name].value = value === null || value === undefined ? "" : String(value);
       }
       $("#edit-heading").textContent = `Edit book ${book.id}: ${book.title}`;
+      editCover(book, load);
       editBox.hidden = false;
       $("#edit-heading").focus();
     } catch (err) {

@@ -27,6 +27,7 @@ import {
   statusBadge,
   STATUS_LABELS,
 } from "./core.js";
+import { coverImage } from "./covers.js";
 
 const BROWSE_PER_PAGE = 12;
 const ORDERS_PER_PAGE = 10;
@@ -104,6 +105,7 @@ function bookCard(book) {
   return h(
     "li",
     { class: "book-card", dataset: { bookId: book.id } },
+    coverImage(book),
     h("h2", { class: "book-title" }, h("a", { href: `/shop/books/${book.id}` }, book.title)),
     h("p", { class: "byline" }, book.author),
     book.genre ? h("p", { class: "genre" }, book.genre) : null,
@@ -154,6 +156,7 @@ async function bookPage() {
   document.title = `${book.title} · Bookstore`;
   $("#book-title").textContent = book.title;
   $("#book-author").textContent = `by ${book.author}`;
+  fill($("#book-cover"), coverImage(book, { large: true }));
   const facts = [
     ["Genre", book.genre],
     ["Published", book.published_year],
