@@ -24,6 +24,7 @@ from folders.auth import auth_folder
 from folders.books import books_folder
 from folders.cart import cart_folder
 from folders.common import COLLECTION_TESTS, SCHEMA, _id
+from folders.covers import covers_folder
 from folders.customers import customers_folder
 from folders.orders import orders_folder
 from folders.reports import reports_folder
@@ -59,6 +60,7 @@ def build() -> dict:
             auth_folder(),
             customers_folder(),
             books_folder(),
+            covers_folder(),
             cart_folder(),
             orders_folder(),
             reports_folder(),
