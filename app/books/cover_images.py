@@ -93,7 +93,8 @@ def decode(data: bytes) -> Image.Image:
         side = max(COVER_BOX)
         image.draft(image.mode, (side, side))
         image.load()
-        return ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)
+        return image
     except DECODE_ERRORS:
         raise field_error(FIELD, f"The {image.format} image is damaged or truncated and does not decode.") from None
 
@@ -113,7 +114,7 @@ def _to_srgb(image: Image.Image) -> Image.Image:
         flat = Image.new("RGB", rgba.size, BACKGROUND)
         flat.paste(rgba, mask=rgba.getchannel("A"))
         return flat
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")  # no copy of pixels already RGB
 
 
 def _encode(image: Image.Image, kind: str) -> Rendition:
@@ -125,9 +126,9 @@ def _encode(image: Image.Image, kind: str) -> Rendition:
 
 
 def renditions(image: Image.Image) -> tuple[Rendition, Rendition]:
-    """The stored cover (within COVER_BOX, never enlarged) and its thumbnail (within THUMBNAIL_BOX)."""
-    pixels = _to_srgb(image)
-    cover = pixels.copy()
+    """The stored cover (within COVER_BOX, never enlarged) and its thumbnail (within THUMBNAIL_BOX).
+    `image` is resized in place: it is the caller's own, just decoded or drawn."""
+    cover = _to_srgb(image)
     cover.thumbnail(COVER_BOX, Image.Resampling.LANCZOS)
     thumbnail = cover.copy()
     thumbnail.thumbnail(THUMBNAIL_BOX, Image.Resampling.LANCZOS)
