@@ -4,10 +4,12 @@ by decoding, normalised with a thumbnail, served content-addressed and at each b
 import hashlib
 import io
 import os
+import random
 import struct
 import subprocess
 import time
 import zlib
+from collections import Counter
 
 import pytest
 import sqlalchemy as sa
@@ -253,6 +255,26 @@ def test_a_truncated_image_is_400(client, admin_headers, a_book, fmt):
         body = assert_problem(response, 400, "file")
         assert "does not decode" in body["errors"]["file"][0]
     _unchanged(client, a_book.id, before)
+
+
+@pytest.mark.parametrize("fmt", RAW_TYPES)
+def test_damaged_images_are_refused_or_stored_never_a_500(client, admin_headers, a_book, fmt):
+    """Bytes changed at random in an image with EXIF and an ICC profile: each upload answers 200,
+    400 or 415, whatever was hit (header, EXIF, profile, pixel data)."""
+    base = with_metadata(fmt)
+    rng = random.Random(f"covers-{fmt}")
+    answers = Counter()
+    for _ in range(60):
+        damaged = bytearray(base)
+        for _ in range(rng.randint(1, 8)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        response = put_raw(client, a_book.id, bytes(damaged), admin_headers, RAW_TYPES[fmt])
+        answers[response.status_code] += 1
+        if response.status_code == 200:
+            assert served(client, response.get_json()["cover_url"]).size == (320, 480)
+
+    assert set(answers) <= {200, 400, 415}, answers
+    assert len(answers) >= 2, answers  # the damage reached more than one stage
 
 
 def test_an_empty_body_is_400(client, admin_headers, a_book):

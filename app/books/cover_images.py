@@ -4,7 +4,7 @@ the stored cover and thumbnail, and draw the demo covers of `flask seed`.
 Every stored image is re-encoded here from decoded pixels: no metadata of the upload (EXIF, ICC
 profile, XMP, text chunks) survives, the EXIF orientation is applied first, an ICC profile is
 converted to sRGB, transparency is flattened onto white (a printed cover has none), and the result
-is a progressive JPEG: every client shows it, and it encodes about twenty times faster than WebP
+is a progressive JPEG: every client shows it, and it encodes several times faster than WebP
 (docs/decisions/0015-covers-in-the-database.md).
 """
 
