@@ -327,6 +327,24 @@ def test_a_body_over_5_mib_is_413(client, admin_headers, a_book, how):
     assert cover_rows() == 0
 
 
+@pytest.mark.parametrize("size, status", [(None, 200), (MAX_UPLOAD_BYTES + 1, 413)])
+def test_a_streamed_upload_without_content_length(client, admin_headers, a_book, size, status):
+    data = image_bytes() if size is None else b"\x89PNG" + b"\0" * size
+
+    response = client.put(
+        f"/books/{a_book.id}/cover",
+        input_stream=io.BytesIO(data),
+        content_type="image/png",
+        headers={**admin_headers, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},  # what gunicorn sets for a chunked body
+    )
+
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    if status == 413:
+        assert_problem(response, 413)
+        assert cover_rows() == 0
+
+
 def test_a_json_route_keeps_its_own_1_mib_limit(client, admin_headers):
     response = client.post(
         "/books", data=b'{"title": "' + b"x" * (1024 * 1024) + b'"}', content_type="application/json",

@@ -2,6 +2,7 @@
 book's stable cover URL."""
 
 from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api import Blueprint, raw_body
 from app.auth import ADMIN, public, requires
@@ -58,7 +59,7 @@ def _upload_bytes() -> bytes:
     data = request.get_data(cache=False)
     if request.content_length is None and len(data) >= MAX_UPLOAD_BYTES:
         # A streamed (chunked) body is cut at the limit rather than refused: it is too large.
-        raise current_app.aborter(413)
+        raise RequestEntityTooLarge()
     return data
 
 
