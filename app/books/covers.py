@@ -5,6 +5,8 @@ digests of the current cover and thumbnail so every book document builds its URL
 Replacing or removing a cover deletes the old rows: an old content-addressed URL then answers 404.
 """
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from sqlalchemy import delete, select
 
@@ -80,13 +82,12 @@ def remove_cover(book_id: int) -> None:
     run_transaction(_replace, book_id, ())
 
 
-class Served:
+class Served(NamedTuple):
     """An image to send: its digest (the ETag), media type and bytes (None when only the digest was read)."""
 
-    __slots__ = ("digest", "media_type", "data")
-
-    def __init__(self, digest: str, media_type: str | None = None, data: bytes | None = None):
-        self.digest, self.media_type, self.data = digest, media_type, data
+    digest: str
+    media_type: str | None = None
+    data: bytes | None = None
 
 
 def by_digest(digest: str) -> Served:
@@ -105,7 +106,7 @@ def current(book_id: int, kind: str, if_none_match=None) -> Served:
     row = reader().fetch_one(_DIGESTS, {"book_id": book_id})
     if row is None:
         raise not_found(book_id)
-    digest = row[COVER_KINDS.index(kind)]
+    digest = row[COVER_KINDS.index(kind)]  # _DIGESTS selects them in COVER_KINDS order
     if digest is None:
         raise NotFound(f"Book {book_id} has no cover.")
     if if_none_match is not None and if_none_match.contains_weak(digest):
