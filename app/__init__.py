@@ -21,6 +21,7 @@ from app.accounts import sessions
 from app.accounts.routes import accounts_blp, auth_blp
 from app.api import StrictJSONProvider
 from app.auth import init_jwt_errors
+from app.books.cover_routes import blp as covers_blp
 from app.books.routes import blp as books_blp
 from app.cart.routes import blp as cart_blp
 from app.commands import register_commands
@@ -28,7 +29,7 @@ from app.customers.routes import blp as customers_blp
 from app.discovery.routes import blp as discovery_blp
 from app.errors import register_errors
 from app.extensions import api, db, jwt, limiter, ma, migrate
-from app.fields import IdConverter, decimal_strings
+from app.fields import DigestConverter, IdConverter, decimal_strings
 from app.orders.routes import blp as orders_blp
 from app.reports.routes import blp as reports_blp
 from app.reviews.routes import blp as reviews_blp
@@ -56,6 +57,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
 
     app.url_map.converters["int"] = IdConverter  # ids past INT are 404, not a driver error
+    app.url_map.converters["digest"] = DigestConverter
     app.json = StrictJSONProvider(app)  # request.get_json reads numbers as the body parser does
     app.config.from_object(cfg)
     app.json.sort_keys = False  # keep the field order of the schemas
@@ -237,6 +239,7 @@ def register_blueprints(app: Flask) -> None:
         accounts_blp,
         customers_blp,
         books_blp,
+        covers_blp,
         cart_blp,
         orders_blp,
         reviews_blp,
@@ -257,7 +260,10 @@ def register_request_hooks(app: Flask) -> None:
     def _before():
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
-        if request.method in BODY_METHODS and _has_body() and not request.is_json:
+        body_limit = getattr(app.view_functions.get(request.endpoint), "max_body_bytes", None)
+        if body_limit is not None:  # a view that reads its own non-JSON body (app.api.raw_body)
+            request.max_content_length = body_limit
+        elif request.method in BODY_METHODS and _has_body() and not request.is_json:
             raise UnsupportedMediaType()
 
     @app.after_request

@@ -134,6 +134,17 @@ class Parser(FlaskParser):
         return data
 
 
+def raw_body(max_bytes: int):
+    """Mark a view that reads a non-JSON body itself (an image upload): the request hook lets its
+    body through whatever its media type, with `max_bytes` as this request's size limit."""
+
+    def mark(view):
+        view.max_body_bytes = max_bytes
+        return view
+
+    return mark
+
+
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 

@@ -237,7 +237,7 @@ def handle_http_exception(err: HTTPException):
     elif err.code == 404:
         detail = f"No resource at {request.path}."
     elif err.code == 413:
-        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        limit = request.max_content_length or 0  # MAX_CONTENT_LENGTH, or the route's own limit
         detail = f"The request body is larger than the limit of {limit} bytes."
     elif err.code == 415:
         detail = (

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
 from marshmallow import fields, validate
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from app.clock import utc_iso
 from app.extensions import api
@@ -260,6 +260,18 @@ class IdConverter(IntegerConverter):
     (A bound checked after matching would make Werkzeug answer 405 for PUT/PATCH/DELETE.)"""
 
     regex = r"[0-9]{1,10}"  # not \d, which also matches "١٢" and "１２"
+
+
+class DigestConverter(BaseConverter):
+    """`<digest:…>` in URLs: a SHA-256 in lower-case hex; anything else matches no route (404)."""
+
+    regex = r"[0-9a-f]{64}"
+
+
+api.register_converter(
+    DigestConverter,
+    lambda _converter: {"type": "string", "pattern": "^[0-9a-f]{64}$", "minLength": 64, "maxLength": 64},
+)
 
 
 # Money is written as a string ("12.50"), so the OpenAPI document calls it a string, not the

@@ -26,6 +26,7 @@ from folders.backoffice import backoffice_folder
 from folders.books import books_folder
 from folders.cart import cart_folder
 from folders.common import COLLECTION_TESTS, SCHEMA, _id
+from folders.covers import covers_folder
 from folders.customers import customers_folder
 from folders.discovery import discovery_folder
 from folders.orders import orders_folder
@@ -63,6 +64,7 @@ def build() -> dict:
             auth_folder(),
             customers_folder(),
             books_folder(),
+            covers_folder(),
             discovery_folder(),
             cart_folder(),
             orders_folder(),

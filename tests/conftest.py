@@ -230,7 +230,7 @@ def no_secrets(app):
     def check(sender, response, **extra):
         if response.direct_passthrough or response.is_streamed:
             return  # static files (the docs' JavaScript)
-        body = response.get_data(as_text=True) + "\n" + str(response.headers)
+        body = response.get_data().decode("utf-8", "replace") + "\n" + str(response.headers)  # images too
         found = sorted(m for m in markers if m in body)
         if found:
             leaks.append(f"{request.method} {request.path} -> {response.status_code}: {found}")

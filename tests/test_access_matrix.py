@@ -18,14 +18,17 @@ world, with a valid request (so that what answers is the access rule, not valida
     refresh    401        2xx               2xx    2xx      with that caller's refresh token
 """
 
+import io
 import itertools
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import flask_smorest
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from app import create_app
 from app.auth import ADMIN as ADMIN_LEVEL
@@ -77,6 +80,11 @@ RULES = {
     ("GET", "/books/<int:book_id>/stock-history"): "admin",
     ("GET", "/books/<int:book_id>/related"): "public",
     ("GET", "/genres"): "public",
+    ("PUT", "/books/<int:book_id>/cover"): "admin",
+    ("DELETE", "/books/<int:book_id>/cover"): "admin",
+    ("GET", "/books/<int:book_id>/cover"): "public",
+    ("GET", "/books/<int:book_id>/cover/thumbnail"): "public",
+    ("GET", "/covers/<digest:digest>.jpg"): "public",
     ("GET", "/cart"): "customer",
     ("POST", "/cart"): "customer",
     ("DELETE", "/cart"): "customer",
@@ -128,6 +136,22 @@ EXPECTED = {
     "not the author": {ANON: 401, OTHER: "2xx", OWNER: 403, ADMIN: "2xx"},
 }
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+class RawBody(NamedTuple):
+    """A request body that is not JSON (an image upload)."""
+
+    data: bytes
+    content_type: str
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (30, 45), (120, 40, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+COVER = RawBody(_png(), "image/png")
 
 # url_map as the app builds it (an app of its own: parametrization happens at collection).
 _URL_MAP_APP = create_app("testing")
@@ -189,6 +213,14 @@ class World:
         for role in self.accounts:
             r = client.post("/cart", json={"book_id": self.book.id}, headers=self.headers(role))
             assert r.status_code == 200, r.get_json()
+        cover = client.put(
+            f"/books/{self.book.id}/cover",
+            data=COVER.data,
+            content_type=COVER.content_type,
+            headers=self.headers(ADMIN),
+        )
+        assert cover.status_code == 200, cover.get_json()
+        self.cover_digest = cover.get_json()["cover_url"].removeprefix("/covers/").removesuffix(".jpg")
         self._order_id = None
         self._review_id = None
 
@@ -240,6 +272,7 @@ class World:
             "order_id": self.order_id,
             "book_id": lambda: self.book.id,
             "review_id": self.review_id,
+            "digest": lambda: self.cover_digest,
         }
         return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]()), rule)
 
@@ -270,6 +303,7 @@ class World:
             ("POST", "/books/<int:book_id>/reviews"): {"rating": 5, "body": f"Review {n}"},
             ("PATCH", "/reviews/<int:review_id>"): {"rating": 3},
             ("POST", "/reviews/<int:review_id>/hide"): {"reason": "Off topic"},
+            ("PUT", "/books/<int:book_id>/cover"): COVER,
         }
         return bodies.get((method, rule))
 
@@ -306,7 +340,9 @@ def test_access_matrix(client, world, method, rule, role):
     headers = world.headers(role, "refresh_token" if kind == "refresh" else "access_token")
     world.prepare(method, rule, role)
 
-    response = client.open(world.path(rule), method=method, json=world.body(method, rule, role), headers=headers)
+    body = world.body(method, rule, role)
+    sent = {"data": body.data, "content_type": body.content_type} if isinstance(body, RawBody) else {"json": body}
+    response = client.open(world.path(rule), method=method, headers=headers, **sent)
 
     if expected == "2xx":
         assert 200 <= response.status_code < 300, (response.status_code, response.get_json())

@@ -65,6 +65,7 @@ def test_create_book_returns_201_location_and_the_book(client, admin_headers):
     assert set(book) == {
         "id", "title", "author", "genre", "description", "isbn", "price", "stock", "in_stock",
         "published_year", "rating_average", "rating_count", "created_at", "updated_at",
+        "published_year", "created_at", "updated_at", "cover_url", "cover_thumbnail_url",
     }  # fmt: skip
     assert book["rating_average"] is None and book["rating_count"] == 0
     assert client.get(r.headers["Location"]).get_json() == book
@@ -551,8 +552,9 @@ def test_book_document_is_what_book_schema_dumps(make_book):
         ),  # fmt: skip
         _rated(make_book(), 3, 13),  # 4.33
         _rated(make_book(), 8, 33),  # 4.125, written 4.13 (half up)
+        make_book(cover_digest="a" * 64, cover_thumbnail_digest="b" * 64),
     ]
     for book in books:
         row = db.session.execute(sa.select(*reads.COLUMNS).where(Book.id == book.id)).one()
         assert book_document(row) == BookSchema().dump(row) == BookSchema().dump(book)
-    assert [book_document(r)["rating_average"] for r in _rows(books)] == [None, None, "4.33", "4.13"]
+    assert [book_document(r)["rating_average"] for r in _rows(books)] == [None, None, "4.33", "4.13", None]

@@ -18,6 +18,7 @@ import itertools
 import json
 import re
 import time
+import urllib.parse
 from decimal import Decimal
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def string_parameters() -> dict[str, list[tuple[str, str]]]:
             for p in op.get("parameters", []) + item.get("parameters", []):
                 if _resolve(p["schema"]).get("type") == "string":
                     params.append((p["in"], p["name"]))
-            if "requestBody" in op:
+            if "application/json" in op.get("requestBody", {}).get("content", {}):  # not the image uploads
                 body = _resolve(op["requestBody"]["content"]["application/json"]["schema"])
                 for name, prop in body.get("properties", {}).items():
                     prop = _resolve(prop)
@@ -213,7 +214,9 @@ def send(client, world: World, operation: str, location: str, name: str, payload
     role, body = world.base(operation)
     headers = world.headers(role)
     query = {}
-    if location == "query":
+    if location == "path":  # a text path parameter (a cover's digest), percent-encoded
+        template = template.replace("{" + name + "}", urllib.parse.quote(payload, safe=""))
+    elif location == "query":
         query[name] = payload
     elif location == "header":
         headers = {**headers, name: payload}

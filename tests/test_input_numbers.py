@@ -46,7 +46,7 @@ def numeric_inputs() -> list[tuple[str, str, str, str]]:
                 kind = _numeric(p["schema"])
                 if kind:
                     found.append((operation, p["in"], p["name"], kind))
-            if "requestBody" in op:
+            if "application/json" in op.get("requestBody", {}).get("content", {}):  # not the image uploads
                 body = _resolve(op["requestBody"]["content"]["application/json"]["schema"])
                 for name, prop in body.get("properties", {}).items():
                     prop = _resolve(prop)

@@ -6,9 +6,9 @@ when schemathesis takes it away on purpose), checked for: no server error, statu
 types and bodies as documented, invalid data refused, and authentication actually enforced
 (`ignored_auth` sends the same request again without and with a bad token).
 
-Each operation is one pytest item with its own rolled-back world: an admin, a customer with a
-cart and orders, a bystander customer with an order, two customers without orders, and a few
-books. Three in four positive cases naming a `book_id`, `customer_id`, `order_id` or `account_id`
+Each operation is one pytest item with its own rolled-back world: an admin and a customer, each
+with a cart, orders and a paid order with a review, a bystander customer with an order, two customers without orders, and a few
+books. Three in four positive cases naming a `book_id`, `customer_id`, `order_id`, `account_id` or `review_id`
 (in the path or the body) are pointed at one of those objects, chosen from the generated number
 so that a case replays the same way: the documented success answers are reached and checked, not
 only 404s.
@@ -20,6 +20,7 @@ Every request is counted; the last test asserts at least MIN_REQUESTS, with both
 negative ones and both roles, and writes the tally per operation and status to the terminal.
 """
 
+import io
 import os
 from collections import Counter
 
@@ -27,11 +28,14 @@ import pytest
 import schemathesis
 from flask import request_started
 from hypothesis import HealthCheck, settings
+from PIL import Image
 from schemathesis.checks import load_all_checks
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi import checks as openapi_checks
+from schemathesis.transport.serialization import Binary
 
 from app import create_app
+from app.books.covers import set_cover_image
 from app.books.models import Book
 from app.extensions import db, limiter
 from tests.conftest import PASSWORD, assert_problem, bearer
@@ -57,6 +61,15 @@ CHECKS = [
 MOSTLY_ADMIN_PREFIXES = ("/reports", "/books/{book_id}", "/accounts")
 MOSTLY_ADMIN = {"GET /accounts", "POST /accounts", "GET /customers", "POST /books", "PATCH /orders/{order_id}/status"}
 ROLE_MARK = "role-placeholder."
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 60), (30, 90, 150)).save(out, "PNG")
+    return out.getvalue()
+
+
+COVER_PNG = _png()
 
 
 class Tally:
@@ -139,6 +152,10 @@ class World:
         db.session.add_all(books)
         db.session.commit()
         self.book_ids = [b.id for b in books]
+        self.cover_digests = []  # three books have a cover (the others answer 404 for theirs)
+        for book_id in self.book_ids[:3]:
+            document = set_cover_image(book_id, Image.new("RGB", (60, 90), (book_id % 255, 90, 160)))
+            self.cover_digests += [document.cover_digest, document.cover_thumbnail_digest]
         bystander = make.customer()
         self.bystander_order = self._order(make.headers(bystander), self.book_ids[0])
         leavers = [make.customer(), make.customer()]  # no orders: deleting these succeeds
@@ -158,6 +175,7 @@ class World:
         self.refresh_tokens = {role: login["refresh_token"] for role, login in logins.items()}
         headers = bearer(self.tokens["customer"])
         self.orders = [self._order(headers, self.book_ids[1]), self._order(headers, self.book_ids[2])]
+        self.reviews = [self._bought_and_reviewed(bearer(token)) for token in self.tokens.values()]
         for token in self.tokens.values():
             for book_id in self.book_ids[3:7]:
                 response = self.client.post("/cart", json={"book_id": book_id}, headers=bearer(token))
@@ -171,6 +189,20 @@ class World:
         assert response.status_code == 201, response.get_json()
         return response.get_json()["id"]
 
+    def _bought_and_reviewed(self, headers) -> int:
+        """A paid order of two books, the second one reviewed: a review to read, vote on, edit, hide
+        or delete, and a book its buyer may still review."""
+        items = [{"book_id": book_id, "quantity": 1} for book_id in self.book_ids[4:6]]
+        order = self.client.post("/orders", json={"items": items}, headers=headers)
+        assert order.status_code == 201, order.get_json()
+        paid = self.client.patch(
+            f"/orders/{order.get_json()['id']}/status", json={"status": "paid"}, headers=bearer(self.tokens["admin"])
+        )
+        assert paid.status_code == 200, paid.get_json()
+        review = self.client.post(f"/books/{self.book_ids[5]}/reviews", json={"rating": 4}, headers=headers)
+        assert review.status_code == 201, review.get_json()
+        return review.get_json()["id"]
+
     def still_valid(self) -> bool:
         return all(self.client.get("/me", headers=bearer(t)).status_code == 200 for t in self.tokens.values())
 
@@ -179,6 +211,8 @@ class World:
             return self.book_ids
         if name == "order_id":
             return [*self.orders, self.bystander_order]
+        if name == "review_id":
+            return self.reviews
         key = "account" if name == "account_id" else "customer"
         own = [a.id if key == "account" else a.customer_id for _, a in self.principals()]
         return [*own, *self.others[key]]
@@ -204,11 +238,22 @@ class World:
         for container in [case.path_parameters, body, *(lines if isinstance(lines, list) else [])]:
             if not isinstance(container, dict):
                 continue
-            for name in ("book_id", "customer_id", "order_id", "account_id"):
+            for name in ("book_id", "customer_id", "order_id", "account_id", "review_id"):
                 value = container.get(name)
                 if isinstance(value, int) and not isinstance(value, bool) and value % 4:
                     known = self.known_ids(name)
                     container[name] = known[value % len(known)]
+        if case.operation.label == "GET /covers/{digest}.jpg":
+            digest = case.path_parameters.get("digest")
+            # A generated digest is 64 hex digits: its first one picks (three times in four) a stored image.
+            if isinstance(digest, str) and digest[:1] in set("0123456789abcdef") and int(digest[0], 16) % 4:
+                case.path_parameters["digest"] = self.cover_digests[int(digest[0], 16) % len(self.cover_digests)]
+        if case.operation.label == "PUT /books/{book_id}/cover" and len(repr(body)) % 2 == 0:
+            # Generated bytes never decode as an image: half of these cases send a real one (in place,
+            # so the case keeps its generated, schema-valid shape).
+            upload = body.get("file") if isinstance(body, dict) else body
+            if isinstance(upload, Binary):
+                upload.data = COVER_PNG
         if not isinstance(body, dict) or len(repr(body)) % 2:
             return
         if case.operation.label in ("POST /cart", "PUT /cart/{book_id}") and isinstance(body.get("quantity"), int):

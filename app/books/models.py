@@ -16,12 +16,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     SmallInteger,
     String,
     Text,
     false,
 )
+from sqlalchemy.dialects.mysql import MEDIUMBLOB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
@@ -35,6 +37,8 @@ ISBN_MAX = 13
 MAX_STOCK = 1_000_000_000  # fits INT with room for a restock
 FULLTEXT_COLUMNS = ("title", "author", "description", "isbn")
 FULLTEXT_INDEX = "ft_books_search"
+DIGEST_LEN = 64  # SHA-256 in hex
+COVER_KINDS = ("cover", "thumbnail")
 
 # Sort keys offered by GET /books and the column behind each.
 SORT_COLUMNS = ("title", "author", "price", "created_at", "units_sold")
@@ -77,6 +81,10 @@ class Book(db.Model):
     # Visible reviews and the sum of their ratings, kept by triggers on `reviews` (migration 0009).
     rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rating_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The digests of the stored cover and thumbnail (book_covers), kept here so the catalogue's
+    # lists build the cover URLs from the books rows alone.
+    cover_digest: Mapped[str | None] = mapped_column(String(DIGEST_LEN))
+    cover_thumbnail_digest: Mapped[str | None] = mapped_column(String(DIGEST_LEN))
 
     @property
     def in_stock(self) -> bool:
@@ -124,3 +132,23 @@ class BookCount(db.Model):
         String(GENRE_MAX).with_variant(String(GENRE_MAX, collation="NOCASE"), "sqlite"), primary_key=True
     )
     books: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class BookCover(db.Model):
+    """A book's cover image as served: the normalised `cover` and its `thumbnail`, each addressed by
+    the SHA-256 of its bytes (docs/decisions/0015-covers-in-the-database.md)."""
+
+    __tablename__ = "book_covers"
+    __table_args__ = (
+        CheckConstraint("kind IN ('cover', 'thumbnail')", name="cover_kind_known"),
+        {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"},
+    )
+
+    book_id: Mapped[int] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(DIGEST_LEN), index=True)
+    media_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary().with_variant(MEDIUMBLOB(), "mysql", "mariadb"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from app.books.cover_images import cover_url
 from app.books.models import AUTHOR_MAX, DESCRIPTION_MAX, GENRE_MAX, MAX_STOCK, TITLE_MAX
 from app.clock import utc_iso, utctoday
 from app.fields import Money, NonBlank, QueryInteger, QuerySchema, StrictInteger, StrictSchema, Text, UTCDateTime
@@ -115,6 +116,27 @@ class BookSchema(ma.Schema):
     rating_count = fields.Integer(dump_only=True, metadata={"description": "Visible reviews."})
     created_at = UTCDateTime(dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
+    cover_url = fields.Function(
+        lambda book: cover_url(book.cover_digest),
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "The cover image (WebP, at most 600×900), at a URL that never changes; null when none.",
+            "example": "/covers/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.webp",
+        },
+    )
+    cover_thumbnail_url = fields.Function(
+        lambda book: cover_url(book.cover_thumbnail_digest),
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "The cover's thumbnail (WebP, at most 200×300), at a URL that never changes; null when none.",
+        },
+    )
 
 
 def rating_average(count: int, total: int) -> str | None:
@@ -139,6 +161,8 @@ BOOK_ROW_FIELDS = (
     "updated_at",
     "rating_count",
     "rating_sum",
+    "cover_digest",
+    "cover_thumbnail_digest",
 )  # fmt: skip  (the column order of app.books.reads.COLUMNS)
 
 
@@ -147,7 +171,8 @@ def book_document(row) -> dict:
 
     The read of one book is the hottest path of the API and marshmallow is most of its cost;
     tests keep the two identical for every kind of value."""
-    book_id, title, author, genre, description, isbn, price, stock, year, _sold, created, updated, reviews, stars = row
+    book_id, title, author, genre, description, isbn, price, stock, year, _sold, created, updated, *extra = row
+    reviews, stars, cover, thumb = extra
     return {
         "id": book_id,
         "title": title,
@@ -163,6 +188,8 @@ def book_document(row) -> dict:
         "rating_count": reviews,
         "created_at": utc_iso(created),
         "updated_at": utc_iso(updated),
+        "cover_url": cover_url(cover),
+        "cover_thumbnail_url": cover_url(thumb),
     }
 
 

@@ -20,9 +20,12 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import func, insert, select
 
+from app.books.cover_images import demo_cover
+from app.books.covers import set_cover_image
 from app.books.models import FULLTEXT_INDEX, Book
 from app.books.reads import catalogue_changed
 from app.books.schemas import isbn13_check_digit
+from app.books.search import LIVE
 from app.clock import utcnow
 from app.extensions import db
 
@@ -377,9 +380,7 @@ def _alter_indexes(session, indexes, drop_template) -> None:
 def load_demo_catalogue(echo=click.echo) -> tuple[int, int]:
     """The demo books, each added once (matched by ISBN): (created, kept)."""
     created = kept = 0
-    for n, (title, author, genre, year, price, stock, description) in enumerate(DEMO_BOOKS):
-        first12 = f"97800000{n:04d}"
-        isbn = first12 + isbn13_check_digit(first12)
+    for isbn, (title, author, genre, year, price, stock, description) in zip(demo_isbns(), DEMO_BOOKS, strict=True):
         if db.session.execute(select(Book.id).where(Book.isbn == isbn)).first():
             kept += 1
             continue
@@ -400,11 +401,30 @@ def load_demo_catalogue(echo=click.echo) -> tuple[int, int]:
     return created, kept
 
 
+def demo_isbns() -> list[str]:
+    return [f"97800000{n:04d}" + isbn13_check_digit(f"97800000{n:04d}") for n in range(len(DEMO_BOOKS))]
+
+
+def draw_demo_covers() -> int:
+    """A drawn cover for every demo book that has none (an uploaded or earlier one is kept)."""
+    rows = db.session.execute(
+        select(Book.id, Book.title, Book.author, Book.genre).where(
+            Book.isbn.in_(demo_isbns()), Book.cover_digest.is_(None), LIVE
+        )
+    ).all()
+    db.session.commit()
+    for book_id, title, author, genre in rows:
+        set_cover_image(book_id, demo_cover(title, author, genre))
+    return len(rows)
+
+
 def seed_books(books: int | None = None) -> None:
-    """`flask seed`'s catalogue step: the demo catalogue, or `books` generated ones."""
+    """`flask seed`'s catalogue step: the demo catalogue (with drawn covers), or `books` generated ones
+    (no covers)."""
     if books is None:
         created, kept = load_demo_catalogue()
         click.echo(f"  demo catalogue: {created} books created, {kept} kept")
+        click.echo(f"  demo covers: {draw_demo_covers()} drawn")
     elif books:
         inserted = bulk_load(books)
         click.echo(f"  generated catalogue: {inserted} books inserted")

@@ -1,14 +1,14 @@
 """reviews: reviews and helpful votes, the books' rating columns, and the triggers that keep them
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -25,6 +25,7 @@ import {
   withQuery,
 } from "./core.js";
 import { loadChart, moveButtons, redrawOnResize, requireAdmin, restockForm, rowForm } from "./adminkit.js";
+import { editCover } from "./covers.js";
 
 // --- books ---------------------------------------------------------------------------------------
 
@@ -103,6 +104,7 @@ async function booksPage() {
         editForm.elements[name].value = value === null || value === undefined ? "" : String(value);
       }
       $("#edit-heading").textContent = `Edit book ${book.id}: ${book.title}`;
+      editCover(book, load);
       editBox.hidden = false;
       $("#edit-heading").focus();
     } catch (err) {

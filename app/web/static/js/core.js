@@ -129,12 +129,13 @@ export async function request(method, path, { body, headers = {}, auth = true } 
   const attempt = () => {
     const sent = new Headers(headers);
     if (!sent.has("Accept")) sent.set("Accept", "application/json, application/problem+json");
-    if (body !== undefined) sent.set("Content-Type", "application/json");
+    const raw = body instanceof Blob; // a file (a cover image) goes as it is, with the caller's Content-Type
+    if (body !== undefined && !raw) sent.set("Content-Type", "application/json");
     if (auth && session.access) sent.set("Authorization", `Bearer ${session.access}`);
     return fetch(path, {
       method,
       headers: sent,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
       cache: "no-store",
       // The only cookie is the refresh cookie, sent to its own path alone; the login and logout
       // answers set and clear it.

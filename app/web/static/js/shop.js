@@ -33,6 +33,7 @@ import { accountPage } from "./account.js";
 import { buyAgain } from "./reorder.js";
 import { bookReviews, ratingSummary } from "./reviews.js";
 import { showBrowseSections, showRelated } from "./discovery.js";
+import { coverImage } from "./covers.js";
 
 const BROWSE_PER_PAGE = 12;
 const ORDERS_PER_PAGE = 10;
@@ -110,6 +111,7 @@ function bookCard(book) {
   return h(
     "li",
     { class: "book-card", dataset: { bookId: book.id } },
+    coverImage(book),
     h("h2", { class: "book-title" }, h("a", { href: `/shop/books/${book.id}` }, book.title)),
     h("p", { class: "byline" }, book.author),
     h("p", { class: "rating" }, ratingSummary(book)),
@@ -172,6 +174,7 @@ async function bookPage() {
   document.title = `${book.title} · Bookstore`;
   $("#book-title").textContent = book.title;
   $("#book-author").textContent = `by ${book.author}`;
+  fill($("#book-cover"), coverImage(book, { large: true }));
   const facts = [
     ["Genre", book.genre],
     ["Published", book.published_year],
