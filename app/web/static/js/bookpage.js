@@ -3,6 +3,7 @@
 // and retiring it.
 import { $, announce, api, busy, clearProblem, dateTime, fill, get, h, onSubmit, plural, showProblem, start } from "./core.js";
 import { requireAdmin, restockForm, rowForm, subjectFailed } from "./adminkit.js";
+import { editCover } from "./covers.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const BOOK_FIELDS = ["title", "author", "price", "genre", "isbn", "published_year", "description"];
@@ -142,6 +143,7 @@ async function bookPage() {
     return;
   }
   renderBook(book, reloadAll);
+  editCover(book);
   for (const name of BOOK_FIELDS) {
     const value = book[name];
     editForm.elements[name].value = value === null || value === undefined ? "" : String(value);
