@@ -39,5 +39,5 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index("ix_stock_movements_book_at", table_name="stock_movements")
+    # The table's indexes go with it (MariaDB refuses to drop the one its foreign key uses first).
     op.drop_table("stock_movements")
