@@ -40,7 +40,6 @@ caught); performance targets are reported as MISS (exit 0) unless --strict.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import math
 import multiprocessing as mp
@@ -50,8 +49,6 @@ import random
 import re
 import resource
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -63,6 +60,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pymysql
+from appserver import AppServer
 from dbtools import find_mariadbd, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -462,12 +460,6 @@ def percentile(sorted_values: list[float], pct: float) -> float:
 # --- gunicorn and the API -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def app_env(args) -> dict:
     return dict(
         os.environ,
@@ -483,79 +475,6 @@ def app_env(args) -> dict:
         LOG_LEVEL="WARNING",
         REDIS_URL="",
     )
-
-
-class Server:
-    def __init__(self, args, workdir: Path):
-        self.port = free_port()
-        self.log_path = workdir / "gunicorn.log"
-        self.cmd = [
-            str(VENV_BIN / "gunicorn"),
-            "-c",
-            "gunicorn.conf.py",
-            "--no-control-socket",
-            "-w",
-            str(args.workers),
-            "-k",
-            args.worker_class,
-            "--threads",
-            str(args.threads),
-            "-b",
-            f"127.0.0.1:{self.port}",
-            "--backlog",
-            "256",
-            "--error-logfile",
-            str(self.log_path),
-            "run:app",
-        ]
-        self.proc = subprocess.Popen(
-            self.cmd, cwd=ROOT, env=app_env(args), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_tail()}")
-            try:
-                status, _ = self.call("GET", "/health")
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer /health: {self.log_tail()}")
-
-    def log_tail(self) -> str:
-        try:
-            return self.log_path.read_text()[-3000:]
-        except OSError:
-            return ""
-
-    def call(self, method: str, path: str, body=None, token: str | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
-        conn.close()
-        return response.status, (json.loads(data) if data else None)
-
-    def worker_pids(self) -> list[int]:
-        out = subprocess.run(
-            ["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True, check=False
-        ).stdout
-        return [int(p) for p in out.split()]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 # --- CPU accounting (2 vCPU are shared by the app, MariaDB, the load generator and anyone else) -----
@@ -584,7 +503,7 @@ class CpuMeter:
     """CPU seconds used by the app server, MariaDB, this script and its children (wrk, ceiling clients),
     and by everything else on the machine, between start() and stop()."""
 
-    def __init__(self, server: Server | None, mariadbd: int | None):
+    def __init__(self, server: AppServer | None, mariadbd: int | None):
         self.server, self.mariadbd = server, mariadbd
 
     def _sample(self) -> dict:
@@ -639,7 +558,7 @@ def cpu_per_order(cpu: dict, orders: int) -> dict:
     }
 
 
-def register_customers(server: Server, count: int) -> list[tuple[int, str]]:
+def register_customers(server: AppServer, count: int) -> list[tuple[int, str]]:
     """(customer id, access token) for `count` new customers, through /register and /login."""
     tag = f"{os.getpid()}{int(time.time()) % 100000}"
     customers = []
@@ -694,7 +613,7 @@ def ensure_wrk() -> str:
     return found
 
 
-def run_wrk(wrk: str, server: Server, data_file: Path, clients: int, seconds: float) -> dict:
+def run_wrk(wrk: str, server: AppServer, data_file: Path, clients: int, seconds: float) -> dict:
     cmd = [
         wrk,
         f"-t{min(2, clients)}",
@@ -1381,7 +1300,14 @@ def main(argv=None) -> int:
             f"gunicorn: {args.workers} workers x {args.threads} threads ({args.worker_class}); "
             f"registering {CUSTOMERS} customers"
         )
-        server = Server(args, workdir)
+        server = AppServer(
+            cwd=ROOT,
+            env=app_env(args),
+            workdir=workdir,
+            workers=args.workers,
+            threads=args.threads,
+            worker_class=args.worker_class,
+        )
         customers = register_customers(server, CUSTOMERS)
         customer_ids = [c for c, _ in customers]
         tokens = [t for _, t in customers]

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from dbtools import recreate_database
+from dbtools import build_history, history_sizes, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,38 +52,6 @@ def parse_args():
     if not (args.database.startswith("bookstore_bench") or "_bench" in args.database):
         parser.error("the benchmark database name must start with bookstore_bench or hold _bench (it is dropped)")
     return args
-
-
-def sizes(db, sa) -> tuple[int, int, int]:
-    try:
-        row = db.session.execute(
-            sa.text(
-                "SELECT (SELECT COUNT(*) FROM books), (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_items)"
-            )
-        ).one()
-    except sa.exc.DBAPIError:
-        db.session.rollback()
-        return (0, 0, 0)
-    db.session.commit()
-    return tuple(row)
-
-
-def build(args, db, sa) -> None:
-    from flask_migrate import upgrade
-
-    from app.books.seed import bulk_load
-    from app.orders.seed import generate_history
-
-    upgrade(directory=str(ROOT / "migrations"))
-    started = time.perf_counter()
-    bulk_load(args.books)
-    print(f"catalogue: {args.books} books in {time.perf_counter() - started:.1f} s", flush=True)
-    started = time.perf_counter()
-    generate_history(args.orders)
-    print(f"history: {args.orders} orders in {time.perf_counter() - started:.1f} s", flush=True)
-    for table in ("books", "orders", "order_items"):
-        db.session.execute(sa.text(f"ANALYZE TABLE {table}"))
-    db.session.commit()
 
 
 def cli(app, *args) -> tuple[float, str]:
@@ -185,12 +153,12 @@ def main() -> None:
 
     app = create_app("development")
     with app.app_context():
-        built = sizes(db, sa)
+        built = history_sizes(db.session)
         if not (args.reuse and built[0] == args.books and built[1] >= args.orders):
             db.engine.dispose()
             recreate_database(url, args.database)
-            build(args, db, sa)
-        books, orders, lines = sizes(db, sa)
+            build_history(db.session, ROOT / "migrations", args.books, args.orders)
+        books, orders, lines = history_sizes(db.session)
         load_before = os.getloadavg()[0]
         full_seconds, full_text = cli(app, "--all")
         pairs = db.session.execute(sa.text("SELECT COUNT(*), COUNT(DISTINCT book_id) FROM book_related")).one()

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dbtools import find_mariadbd, recreate_database
+from dbtools import build_history, find_mariadbd, history_sizes, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,38 +53,6 @@ def parse_args():
     if not args.database.startswith("bookstore_bench"):
         parser.error("the benchmark database name must start with bookstore_bench (it is dropped)")
     return args
-
-
-def database_sizes(db, sa) -> tuple[int, int, int]:
-    try:
-        row = db.session.execute(
-            sa.text(
-                "SELECT (SELECT COUNT(*) FROM books), (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_items)"
-            )
-        ).one()
-    except sa.exc.DBAPIError:
-        db.session.rollback()
-        return (0, 0, 0)
-    db.session.commit()
-    return tuple(row)
-
-
-def build(args, db, sa) -> None:
-    from flask_migrate import upgrade
-
-    from app.books.seed import bulk_load
-    from app.orders.seed import generate_history
-
-    upgrade(directory=str(ROOT / "migrations"))
-    started = time.perf_counter()
-    bulk_load(args.books)
-    print(f"catalogue: {args.books} books in {time.perf_counter() - started:.1f} s", flush=True)
-    started = time.perf_counter()
-    generate_history(args.orders)
-    print(f"history: {args.orders} orders in {time.perf_counter() - started:.1f} s", flush=True)
-    for table in ("books", "orders", "order_items", "order_status_history"):
-        db.session.execute(sa.text(f"ANALYZE TABLE {table}"))
-    db.session.commit()
 
 
 def summarise(app) -> str:
@@ -215,7 +183,7 @@ def main() -> None:
     if args.reuse:
         app = create_app("development")
         with app.app_context():
-            books, orders, _ = database_sizes(db, sa)
+            books, orders, _ = history_sizes(db.session)
             reuse = books == args.books and orders == args.orders
             db.engine.dispose()
         print("reusing the database" if reuse else "the database does not match: rebuilding", flush=True)
@@ -229,8 +197,8 @@ def main() -> None:
 
             upgrade(directory=str(ROOT / "migrations"))  # migrations added since the build
         else:
-            build(args, db, sa)
-        books, orders, order_lines = database_sizes(db, sa)
+            build_history(db.session, ROOT / "migrations", args.books, args.orders)
+        books, orders, order_lines = history_sizes(db.session)
         version = db.session.execute(sa.text("SELECT VERSION()")).scalar_one()
         db.session.commit()
         print(f"\ndatabase {args.database} on {version}: {books} books, {orders} orders, {order_lines} order lines")

@@ -36,15 +36,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import json
 import os
 import platform
 import random
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -53,6 +50,8 @@ import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
+
+from appserver import AppServer
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -75,12 +74,6 @@ def log(msg: str) -> None:
 
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def app_env(database_url: str, extra: dict) -> dict:
@@ -136,56 +129,7 @@ def catalogue_facts(db_path: Path) -> dict:
     return {"total": total, "orderable": orderable, "words": words}
 
 
-class Server:
-    def __init__(self, root: Path, database_url: str, workers: int, threads: int, workdir: Path, extra_env: dict):
-        self.port = free_port()
-        self.log_path = workdir / "gunicorn.log"
-        cmd = [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "-w", str(workers),
-               "--threads", str(threads), "-b", f"127.0.0.1:{self.port}", "--backlog", "256",
-               "--error-logfile", str(self.log_path), "run:app"]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, cwd=root, env=app_env(database_url, extra_env), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_tail()}")
-            try:
-                if self.call("GET", "/health")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer /health: {self.log_tail()}")
-
-    def log_tail(self) -> str:
-        try:
-            return self.log_path.read_text()[-3000:]
-        except OSError:
-            return ""
-
-    def call(self, method: str, path: str, body=None, token: str | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
-        conn.close()
-        return response.status, (json.loads(data) if data else None)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-
-def register_customers(server: Server, count: int) -> list[str]:
+def register_customers(server: AppServer, count: int) -> list[str]:
     tokens = []
     for i in range(count):
         username = f"benchsqlite{os.getpid()}c{i}"
@@ -466,7 +410,9 @@ def main(argv=None) -> int:
         results = {name: [] for name, *_ in builds}
         for rep in range(1, args.reps + 1):
             for name, root, workers, threads in builds:
-                server = Server(root, database_url, workers, threads, workdir, extra_env)
+                server = AppServer(
+                    cwd=root, env=app_env(database_url, extra_env), workdir=workdir, workers=workers, threads=threads
+                )
                 try:
                     if not tokens:
                         tokens = register_customers(server, args.writers)

@@ -1,4 +1,5 @@
-"""Shared by the benchmark scripts: a fresh, empty utf8mb4 database of their own on MariaDB."""
+"""Shared by the benchmark scripts: a fresh, empty utf8mb4 database of their own on MariaDB, the server's
+process, and the catalogue and order history the report benchmarks build."""
 
 import re
 from pathlib import Path
@@ -44,3 +45,40 @@ def find_mariadbd(conn) -> int | None:
             except OSError:
                 continue
     return None
+
+
+def history_sizes(session) -> tuple[int, int, int]:
+    """(books, orders, order lines) in a benchmark database; zeros while it has no tables yet."""
+    try:
+        row = session.execute(
+            sa.text(
+                "SELECT (SELECT COUNT(*) FROM books), (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_items)"
+            )
+        ).one()
+    except sa.exc.DBAPIError:
+        session.rollback()
+        return (0, 0, 0)
+    session.commit()
+    return tuple(row)
+
+
+def build_history(session, migrations: Path, books: int, orders: int) -> None:
+    """In an app context: migrate, load `books` and `orders` by the seeders' bulk paths, ANALYZE."""
+    # Imported here: the app package is importable only once the script has put the project on sys.path.
+    import time
+
+    from flask_migrate import upgrade
+
+    from app.books.seed import bulk_load
+    from app.orders.seed import generate_history
+
+    upgrade(directory=str(migrations))
+    started = time.perf_counter()
+    bulk_load(books)
+    print(f"catalogue: {books} books in {time.perf_counter() - started:.1f} s", flush=True)
+    started = time.perf_counter()
+    generate_history(orders)
+    print(f"history: {orders} orders in {time.perf_counter() - started:.1f} s", flush=True)
+    for table in ("books", "orders", "order_items", "order_status_history"):
+        session.execute(sa.text(f"ANALYZE TABLE {table}"))
+    session.commit()
