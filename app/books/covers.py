@@ -14,6 +14,7 @@ from app.books.cover_images import Rendition, decode, renditions
 from app.books.models import COVER_KINDS, Book, BookCover
 from app.books.reads import MAX_DB_ID, not_found
 from app.books.search import LIVE
+from app.books.writes import locked_book
 from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
@@ -36,18 +37,8 @@ _BY_DIGEST = Prepared(
 )
 
 
-def _locked_book(book_id: int) -> Book:
-    """The live book, its row locked until the commit (two uploads for one book queue), or 404."""
-    if not 0 < book_id <= MAX_DB_ID:
-        raise not_found(book_id)
-    book = db.session.execute(select(Book).where(Book.id == book_id, LIVE).with_for_update()).scalar_one_or_none()
-    if book is None:
-        raise not_found(book_id)
-    return book
-
-
 def _replace(book_id: int, stored: tuple[Rendition, ...]) -> Book:
-    book = _locked_book(book_id)
+    book = locked_book(book_id)  # two uploads for one book queue here
     db.session.execute(delete(BookCover).where(BookCover.book_id == book_id))
     db.session.add_all(
         BookCover(book_id=book_id, kind=r.kind, digest=r.digest, media_type=r.media_type, width=r.width,

@@ -63,7 +63,7 @@ def create_book(data: dict, by: int | None = None) -> Book:
 
 def update_book(book_id: int, data: dict, *, replace: bool, by: int | None = None) -> Book:
     """PUT (`replace`): optional fields left out are cleared, stock is kept unless given. PATCH: only what is given."""
-    book = _locked_book(book_id)
+    book = locked_book(book_id)
     before = book.stock
     if replace:
         data = {**dict.fromkeys(OPTIONAL_FIELDS), **data}
@@ -78,9 +78,9 @@ def update_book(book_id: int, data: dict, *, replace: bool, by: int | None = Non
     return book
 
 
-def _locked_book(book_id: int) -> Book:
-    """The live book, its row locked (a current read): the stock recorded as "before" is the stock
-    the change replaces, never an older snapshot a buyer has since changed."""
+def locked_book(book_id: int) -> Book:
+    """The live book, its row locked until the commit and read current (not from an older snapshot
+    or the session's identity map), or 404: what every change to one book starts with."""
     if not 0 < book_id <= MAX_DB_ID:
         raise not_found(book_id)
     book = db.session.execute(
@@ -93,7 +93,7 @@ def _locked_book(book_id: int) -> Book:
 
 
 def set_stock(book_id: int, stock: int, by: int | None = None) -> Book:
-    book = _locked_book(book_id)
+    book = locked_book(book_id)
     change = stock - book.stock
     book.stock = stock
     _record(book.id, change, stock, SET, by)

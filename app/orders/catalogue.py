@@ -3,9 +3,8 @@
 
 from sqlalchemy import delete, select
 
-from app.books.models import Book
 from app.books.reads import MAX_DB_ID, catalogue_changed, not_found
-from app.books.search import LIVE
+from app.books.writes import locked_book
 from app.cart.models import CartItem
 from app.extensions import db
 from app.orders.models import OrderItem
@@ -33,12 +32,7 @@ def _delete_book(book_id: int) -> str:
     # the other in a cycle; an order or cart change either commits before the lines are checked,
     # or waits and then finds the book retired or gone.
     in_carts = _referenced(CartItem, book_id, lock_all=True)
-    book = db.session.execute(
-        select(Book).where(Book.id == book_id, LIVE).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if book is None:
-        db.session.rollback()
-        raise not_found(book_id)
+    book = locked_book(book_id)
     if in_carts or _referenced(OrderItem, book_id):
         book.is_retired = True
         db.session.execute(delete(CartItem).where(CartItem.book_id == book_id))
