@@ -47,7 +47,9 @@ function showCurrent(book) {
   $("#cover-state").textContent = book.cover_url ? "The cover shown in the shop." : "This book has no cover yet.";
 }
 
-// A file the API would refuse for its type or size is refused here already, in the same words.
+// A file the API would refuse for its type or size is refused here already, in the same words: the
+// server closes the connection after refusing a large unread body, so the browser would report a
+// network failure instead of the API's 413.
 function localProblem(file) {
   if (!file) return { title: "No image chosen", detail: "Choose a JPEG, PNG or WebP image first." };
   if (file.type && !ACCEPTED.includes(file.type)) {
