@@ -10,9 +10,7 @@ from sqlalchemy.orm import lazyload
 
 from app.auth import ROLE_ADMIN
 from app.books.models import Book
-from app.books.reads import MAX_DB_ID, not_found
-from app.books.search import LIVE
-from app.books.writes import get_book_or_404
+from app.books.writes import get_book_or_404, locked_book
 from app.clock import utcnow
 from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
@@ -82,7 +80,7 @@ def create_review(actor, book_id: int, data: dict) -> Review:
 def _create_review(customer_id: int, book_id: int, data: dict) -> Review:
     # The book row first, exclusively: the insert's foreign-key check would take it shared and the
     # trigger would then need it exclusive, and two such upgrades of one row deadlock.
-    _lock_live_book(book_id)
+    locked_book(book_id)
     if not has_bought(customer_id, book_id):
         db.session.rollback()
         raise Forbidden(NOT_A_BUYER)
@@ -101,15 +99,6 @@ def _create_review(customer_id: int, book_id: int, data: dict) -> Review:
         db.session.rollback()
         raise _already_reviewed(twin.id if twin else None) from None
     return _reloaded(review.id)
-
-
-def _lock_live_book(book_id: int) -> None:
-    if not 0 < book_id <= MAX_DB_ID:
-        raise not_found(book_id)
-    locked = db.session.execute(select(Book.id).where(Book.id == book_id, LIVE).with_for_update()).first()
-    if locked is None:
-        db.session.rollback()
-        raise not_found(book_id)
 
 
 def _visible_to(actor, review: Review | None, review_id: int) -> Review:
