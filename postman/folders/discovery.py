@@ -6,7 +6,8 @@ from folders.common import folder, problem, request, status, test
 
 BOOK_KEYS = (
     '"id", "title", "author", "genre", "description", "isbn", "price", "stock", "in_stock", '
-    '"published_year", "created_at", "updated_at"'
+    '"published_year", "rating_average", "rating_count", "created_at", "updated_at", "cover_url", '
+    '"cover_thumbnail_url"'
 )
 
 
