@@ -14,6 +14,27 @@ from pathlib import Path
 VENV_BIN = Path(sys.executable).parent
 
 
+def app_env(database_url: str, name: str, extra: dict | None = None) -> dict:
+    """The environment of a benchmarked app: production settings, throwaway secrets named after the
+    benchmark, limits no load generator reaches, no Redis (counts per process), plus `extra`."""
+    env = dict(
+        os.environ,
+        APP_ENV="production",
+        DATABASE_URL=database_url,
+        SECRET_KEY=f"bench-{name}-secret-key-" + "s" * 40,
+        JWT_SECRET_KEY=f"bench-{name}-jwt-secret-key-" + "j" * 40,
+        JWT_ACCESS_MINUTES="120",
+        BCRYPT_ROUNDS="4",
+        LOGIN_RATE_LIMIT="100000 per minute",
+        LOGIN_ADDRESS_RATE_LIMIT="100000 per minute",
+        REGISTER_RATE_LIMIT="100000 per hour",
+        LOG_LEVEL="WARNING",
+        REDIS_URL="",
+    )
+    env.update(extra or {})
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -60,7 +60,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pymysql
-from appserver import AppServer
+from appserver import AppServer, app_env
 from dbtools import find_mariadbd, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -460,21 +460,8 @@ def percentile(sorted_values: list[float], pct: float) -> float:
 # --- gunicorn and the API -------------------------------------------------------------------------
 
 
-def app_env(args) -> dict:
-    return dict(
-        os.environ,
-        APP_ENV="production",
-        DATABASE_URL=database_url(args),
-        SECRET_KEY="bench-orders-secret-key-" + "s" * 40,
-        JWT_SECRET_KEY="bench-orders-jwt-secret-key-" + "j" * 40,
-        JWT_ACCESS_MINUTES="120",
-        BCRYPT_ROUNDS="4",
-        LOGIN_RATE_LIMIT="100000 per minute",
-        LOGIN_ADDRESS_RATE_LIMIT="100000 per minute",
-        REGISTER_RATE_LIMIT="100000 per hour",
-        LOG_LEVEL="WARNING",
-        REDIS_URL="",
-    )
+def orders_app_env(args) -> dict:
+    return app_env(database_url(args), "orders")
 
 
 # --- CPU accounting (2 vCPU are shared by the app, MariaDB, the load generator and anyone else) -----
@@ -762,7 +749,7 @@ def run_trace(args, workdir: Path, tokens: list[str], pools: dict[str, list[int]
     proc = subprocess.run(
         [sys.executable, __file__, "--_trace", str(path)],
         cwd=ROOT,
-        env=app_env(args),
+        env=orders_app_env(args),
         capture_output=True,
         text=True,
         check=False,
@@ -1302,7 +1289,7 @@ def main(argv=None) -> int:
         )
         server = AppServer(
             cwd=ROOT,
-            env=app_env(args),
+            env=orders_app_env(args),
             workdir=workdir,
             workers=args.workers,
             threads=args.threads,

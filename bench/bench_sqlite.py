@@ -51,7 +51,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from appserver import AppServer
+from appserver import AppServer, app_env
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -76,25 +76,6 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def app_env(database_url: str, extra: dict) -> dict:
-    env = dict(
-        os.environ,
-        APP_ENV="production",
-        DATABASE_URL=database_url,
-        SECRET_KEY="bench-sqlite-secret-key-" + "s" * 40,
-        JWT_SECRET_KEY="bench-sqlite-jwt-secret-key-" + "j" * 40,
-        JWT_ACCESS_MINUTES="120",
-        BCRYPT_ROUNDS="4",
-        LOGIN_RATE_LIMIT="100000 per minute",
-        LOGIN_ADDRESS_RATE_LIMIT="100000 per minute",
-        REGISTER_RATE_LIMIT="100000 per hour",
-        LOG_LEVEL="WARNING",
-        REDIS_URL="",
-    )
-    env.update(extra)
-    return env
-
-
 def flask(env: dict, *args: str) -> None:
     done = subprocess.run([str(VENV_BIN / "flask"), "--app", "run", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=False)  # fmt: skip
@@ -104,7 +85,7 @@ def flask(env: dict, *args: str) -> None:
 
 def build_database(workdir: Path, books: int) -> str:
     url = f"sqlite:///{workdir / 'bench.db'}"
-    env = app_env(url, {"APP_ENV": "development"})
+    env = app_env(url, "sqlite", {"APP_ENV": "development"})
     flask(env, "db", "upgrade")
     flask(env, "seed")
     if books:
@@ -411,7 +392,11 @@ def main(argv=None) -> int:
         for rep in range(1, args.reps + 1):
             for name, root, workers, threads in builds:
                 server = AppServer(
-                    cwd=root, env=app_env(database_url, extra_env), workdir=workdir, workers=workers, threads=threads
+                    cwd=root,
+                    env=app_env(database_url, "sqlite", extra_env),
+                    workdir=workdir,
+                    workers=workers,
+                    threads=threads,
                 )
                 try:
                     if not tokens:
