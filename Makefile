@@ -112,17 +112,18 @@ bench-catalogue: $(RUNTIME_STAMP)
 	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk"; exit 1; }
 	$(PY) bench/run_catalogue.py --write-readme $(BENCH_ARGS)
 
-# bench-orders: order placement (POST /orders) against gunicorn on MariaDB, beside a raw PyMySQL
-# ceiling, with an oversell audit after every cell and a naive read-then-write negative control.
+# bench-orders: order placement (POST /orders) on MariaDB, the app under gunicorn and under Granian
+# and the HTTP floor (bench/floor_app.py), each beside the same raw PyMySQL ceiling run, with an
+# oversell audit after every cell and a naive read-then-write negative control.
 # Needs MariaDB on 127.0.0.1:3306 (root, MYSQL_PWD for a password) and wrk (installed with
 # apt-get when missing). Creates, migrates and drops the database bookstore_bench_orders; about
-# 5 minutes on an idle machine, up to 9 when it waits for other load and reruns disturbed cells.
+# 8 minutes on an idle machine, more when it waits for other load and reruns disturbed cells.
 # Prints the table and writes it into the "Orders" section of bench/README.md.
 #   make bench-orders BENCH_ORDERS_ARGS="--duration 5 --clients 8"   (see --help)
 BENCH_ORDERS_ARGS ?=
 
 .PHONY: bench-orders
-bench-orders: $(RUNTIME_STAMP)
+bench-orders: $(DEV_STAMP)
 	$(PY) bench/bench_orders.py $(BENCH_ORDERS_ARGS)
 
 # bench-reports: the admin reports over 200k orders (~1M order lines) on MariaDB at 127.0.0.1:3306

@@ -41,20 +41,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def server_command(
+    kind: str, port: int, workers: int, threads: int, worker_class: str, log_path: Path, target: str = "run:app"
+) -> list:
+    """The command line of one server of the WSGI app `target`: gunicorn with the project's gunicorn.conf.py,
+    or Granian's WSGI mode (HTTP/1, no websockets) with the same processes x threads shape."""
+    if kind == "gunicorn":
+        return [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "-w", str(workers),
+                *(["-k", worker_class] if worker_class else []), "--threads", str(threads),
+                "-b", f"127.0.0.1:{port}", "--backlog", "256", "--error-logfile", str(log_path), target]  # fmt: skip
+    if kind == "granian":
+        return [str(VENV_BIN / "granian"), "--interface", "wsgi", "--http", "1", "--no-ws",
+                "--workers", str(workers), "--blocking-threads", str(threads),
+                "--host", "127.0.0.1", "--port", str(port), "--backlog", "256", "--log-level", "warning", target]  # fmt: skip
+    raise ValueError(f"unknown server {kind!r}")
+
+
 class AppServer:
-    def __init__(self, *, cwd: Path, env: dict, workdir: Path, workers: int, threads: int, worker_class: str = ""):
+    def __init__(
+        self, *, cwd: Path, env: dict, workdir: Path, workers: int, threads: int, worker_class: str = "",
+        kind: str = "gunicorn", target: str = "run:app",
+    ):  # fmt: skip
+        self.kind = kind
         self.port = free_port()
-        self.log_path = workdir / "gunicorn.log"
-        cmd = [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "-w", str(workers),
-               *(["-k", worker_class] if worker_class else []), "--threads", str(threads),
-               "-b", f"127.0.0.1:{self.port}", "--backlog", "256", "--error-logfile", str(self.log_path), "run:app"]  # fmt: skip
+        self.log_path = workdir / f"{kind}-{target.replace(':', '-')}.log"
+        cmd = server_command(kind, self.port, workers, threads, worker_class, self.log_path, target)
+        self.log_file = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=cwd, env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_tail()}")
+                raise RuntimeError(f"{self.kind} exited: {self.log_tail()}")
             try:
                 if self.call("GET", "/health")[0] == 200:
                     return
@@ -62,7 +81,7 @@ class AppServer:
                 pass
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"gunicorn did not answer /health: {self.log_tail()}")
+        raise RuntimeError(f"{self.kind} did not answer /health: {self.log_tail()}")
 
     def log_tail(self) -> str:
         try:
