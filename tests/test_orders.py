@@ -80,7 +80,7 @@ def test_money_is_exact_to_the_cent(client, customer_headers, book):
         customer_headers,
         [{"book_id": a.id, "quantity": 1}, {"book_id": b.id, "quantity": 1}, {"book_id": c.id, "quantity": 3}],
     )
-    assert r.get_json()["total"] == "100.29"
+    assert r.get_json()["total"] == "100.29", r.get_json()
 
 
 def test_short_line_is_409_with_shortages_and_nothing_changes(client, customer_headers, book):
