@@ -14,9 +14,7 @@ from tests.conftest import assert_problem
 
 
 def place(client, headers, *lines):
-    return client.post(
-        "/orders", json={"items": [{"book_id": b, "quantity": q} for b, q in lines]}, headers=headers
-    )
+    return client.post("/orders", json={"items": [{"book_id": b, "quantity": q} for b, q in lines]}, headers=headers)
 
 
 class TitleReads:
