@@ -22,7 +22,7 @@ EXTENSION = "orders.known_books"
 class KnownBooks:
     """book id -> (title, price), the least recently sold forgotten first; one per app and process."""
 
-    MAX_ENTRIES = 50_000  # about 10 MB at the longest titles; a catalogue's best sellers fit many times over
+    MAX_ENTRIES = 20_000  # about 12 MB with 255-character titles; a catalogue's best sellers fit many times over
 
     def __init__(self, max_entries: int = MAX_ENTRIES):
         self._entries: LRUCache = LRUCache(max_entries)
