@@ -227,34 +227,38 @@ def _ranked(plan: BookPlan, books: set[int] | None, bound: int, count: int) -> l
     score, exact). The stored rows are read for `books` only (None: every book), the open days' lines
     for every book. A book of `books` is exact and scores its units; any other book scores its open
     days' units plus `bound` (the most it may have sold on the stored days). Ordered by score, the
-    inexact first among equal scores, then revenue, then id."""
+    inexact first among equal scores, then revenue, then id. Each part is summed per book first (the
+    stored rows come in primary-key order, book first), so the union holds one row per book and part."""
     m, d = BookSalesMonth, BookSalesDay
-    stored = []
+    stored = literal_column("1").label("stored")
+    parts = []
     if plan.months:
-        stored.append(
-            select(m.book_id, m.units.label("units"), m.revenue_cents.label("cents")).where(
-                m.month >= plan.months[0], m.month <= plan.months[-1]
-            )
+        parts.append(
+            select(m.book_id, func.sum(m.units).label("units"), func.sum(m.revenue_cents).label("cents"), stored)
+            .where(m.month >= plan.months[0], m.month <= plan.months[-1])
+            .group_by(m.book_id)
         )
     if plan.minus or plan.days:  # one read of the day rows, the `minus` ones counted negative
         minus = or_(*(and_(d.day >= low, d.day <= high) for low, high in plan.minus)) if plan.minus else false()
         sign = case((minus, -1), else_=1)
         ranges = [and_(d.day >= low, d.day <= high) for low, high in plan.minus + plan.days]
-        stored.append(
-            select(d.book_id, (d.units * sign).label("units"), (d.revenue_cents * sign).label("cents")).where(
-                or_(*ranges)
-            )
+        parts.append(
+            select(d.book_id, func.sum(d.units * sign).label("units"), func.sum(d.revenue_cents * sign).label("cents"))
+            .add_columns(stored)
+            .where(or_(*ranges))
+            .group_by(d.book_id)
         )
     ids = None if books is None else sorted(books)
-    parts = stored if ids is None else [part.where(part.selected_columns[0].in_(ids)) for part in stored]
+    if ids is not None:
+        parts = [part.where(part.selected_columns[0].in_(ids)) for part in parts]
     if plan.live:
-        parts.append(direct_book_totals(*plan.live))
+        parts.append(direct_book_totals(*plan.live).add_columns(literal_column("0").label("stored")))
     rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     units, cents = func.sum(rows.c.units), func.sum(rows.c.cents)
     if ids is None or bound == 0:
         score, exact, order = units, literal_column("1"), [units.desc()]
     else:
-        exact = case((rows.c.book_id.in_(ids), 1), else_=0)
+        exact = func.max(rows.c.stored)  # a candidate has stored rows in the range (read), no other book has
         score = units + (1 - exact) * bound
         order = [score.desc(), exact]
     query = (
