@@ -10,7 +10,7 @@ every report for JSON and PNG through the app in-process (Flask test client with
 token: routing, auth, validation, SQL, serialisation and drawing; no network) and prints the
 median of 5 runs after one warm-up, as a Markdown table for bench/README.md.
 `--reuse` keeps a database already built with the same sizes; `--explain` prints the query plans;
-`--write-readme` puts the table into the "Reports" section of bench/README.md.
+`--write-readme` puts the table into the size's section of "Reports" in bench/README.md.
 """
 
 import argparse
@@ -31,8 +31,14 @@ TARGET_SECONDS = 1.0
 TARGET_JSON_WALL = 0.050  # a year of daily sales and of popular books, JSON, on an idle machine
 SIZES = {"1M": (200_000, 20_000), "10M": (2_000_000, 20_000)}  # orders, books (about 5 lines an order)
 README = ROOT / "bench" / "README.md"
-BEGIN_MARK = "<!-- bench-reports:begin (written by bench/bench_reports.py) -->"
-END_MARK = "<!-- bench-reports:end -->"
+
+
+def marks(size: str) -> tuple[str, str]:
+    """Each size has its own section of bench/README.md, so timing one size keeps the other's table."""
+    return (
+        f"<!-- bench-reports-{size}:begin (written by bench/bench_reports.py --size {size}) -->",
+        f"<!-- bench-reports-{size}:end -->",
+    )
 
 
 def parse_args():
@@ -56,11 +62,12 @@ def parse_args():
 
 
 def summarise(app) -> str:
-    """Summarise every closed day as the cron's `flask rollup` does; the time it took, as text."""
+    """Summarise every closed day into the report rollups as the cron's `flask rollup` does (not its
+    refresh of the related books: bench/bench_related.py times that); the time it took, as text."""
+    from app.reports.commands import summarise_history
+
     started = time.perf_counter()
-    result = app.test_cli_runner().invoke(args=["rollup"])
-    assert result.exit_code == 0, result.output
-    line = f"{result.output.strip()} ({time.perf_counter() - started:.1f} s)"
+    line = f"{summarise_history()} ({time.perf_counter() - started:.1f} s)"
     print(line, flush=True)
     return line
 
@@ -168,6 +175,8 @@ def main() -> None:
     args = parse_args()
     # config.py reads DATABASE_URL when it is imported: set it before anything imports it.
     os.environ["DATABASE_URL"] = f"{args.server}/{args.database}"
+    # A month's summary at 10M reads for longer than a request may (DB_READ_TIMEOUT, 15 s by default).
+    os.environ.setdefault("DB_READ_TIMEOUT", "600")
     import sqlalchemy as sa
 
     from config import Config
@@ -179,7 +188,7 @@ def main() -> None:
     from app import create_app
     from app.extensions import db
 
-    reuse = False
+    reuse, built = False, ""
     if args.reuse:
         app = create_app("development")
         with app.app_context():
@@ -197,12 +206,18 @@ def main() -> None:
 
             upgrade(directory=str(ROOT / "migrations"))  # migrations added since the build
         else:
+            started = time.perf_counter()
             build_history(db.session, ROOT / "migrations", args.books, args.orders)
+            built = f"Built in this run: {time.perf_counter() - started:.0f} s (catalogue, orders, ANALYZE). "
         books, orders, order_lines = history_sizes(db.session)
         version = db.session.execute(sa.text("SELECT VERSION()")).scalar_one()
         db.session.commit()
         print(f"\ndatabase {args.database} on {version}: {books} books, {orders} orders, {order_lines} order lines")
         today = datetime.now(UTC).date()
+        live = db.session.execute(
+            sa.text("SELECT COUNT(*) FROM orders WHERE created_at >= :today"), {"today": today}
+        ).scalar_one()
+        db.session.commit()
         summarised = summarise(app)
         for table in ("report_sales_days", "report_book_days", "report_book_months"):
             db.session.execute(sa.text(f"ANALYZE TABLE {table}"))
@@ -215,7 +230,8 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         lines = [
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, MariaDB {version.split('-')[0]}, {books:,} books, "
-            f"{orders:,} orders, {order_lines:,} order lines (18 months). `flask rollup` first: {summarised}. "
+            f"{orders:,} orders, {order_lines:,} order lines (18 months), {live:,} of the orders placed today "
+            f"(read live). {built}The rollup summary first (`flask rollup` without the related books): {summarised}. "
             "Per request, after one warm-up: the "
             f"median wall time of {RUNS} (min–max), and the CPU time it took (app process + the database "
             "server's thread for this connection, averaged over the runs).",
@@ -272,18 +288,19 @@ def main() -> None:
         ]
         print("\n" + lines[-1])
         if args.write_readme:
-            write_readme("\n".join(lines))
+            write_readme(args.size, "\n".join(lines))
         if slow:
             raise SystemExit(1)
 
 
-def write_readme(table: str) -> None:
+def write_readme(size: str, table: str) -> None:
+    begin, end = marks(size)
     text = README.read_text()
-    if BEGIN_MARK not in text or END_MARK not in text:
-        raise SystemExit(f"{README} has no {BEGIN_MARK} … {END_MARK} section to write into")
-    head, rest = text.split(BEGIN_MARK, 1)
-    _, tail = rest.split(END_MARK, 1)
-    README.write_text(f"{head}{BEGIN_MARK}\n{table}\n{END_MARK}{tail}")
+    if begin not in text or end not in text:
+        raise SystemExit(f"{README} has no {begin} … {end} section to write into")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    README.write_text(f"{head}{begin}\n{table}\n{end}{tail}")
     print(f"written into {README}")
 
 

@@ -163,3 +163,79 @@ def test_flask_rollup_summarises_every_closed_day_once(app):
     assert "Summarised 0 day(s)" in again.output  # nothing missing or dirty the second time
     assert db.session.execute(select(func.count(BookSalesDay.day))).scalar_one() > 0
     assert_rollup_matches_direct(rng, rollup.first_open_day(now))
+
+
+def order_at(books, at, status=PAID, quantity=1):
+    """One order placed at `at` with `quantity` copies of each of `books`."""
+    order = Order(status=status, created_at=at, updated_at=at, total=Decimal("0.00"))
+    for book in books:
+        order.items.append(
+            OrderItem(
+                book_id=book.id,
+                title=book.title,
+                unit_price=book.price,
+                quantity=quantity,
+                line_total=book.price * quantity,
+            )
+        )
+    order.total = sum((i.line_total for i in order.items), Decimal("0.00"))
+    db.session.add(order)
+    db.session.commit()
+    return order
+
+
+def assert_popular_books_match(start, end, limits=(1, 2, 3, 5, 100)):
+    for limit in limits:
+        assert services.popular_books(start, end, limit) == services.popular_books(start, end, limit, direct=True), (
+            start,
+            end,
+            limit,
+        )
+
+
+def test_an_edge_month_is_its_month_rows_less_the_days_outside_the_range(app):
+    """A range holding most of a complete month reads that month's rows less the day rows of its other
+    days; that stays exact when one of those other days was made dirty by a cancellation and not
+    summarised again (the month rows hold the same stale day rows)."""
+    rng = random.Random(5)
+    books = make_books(rng, 6)
+    month = (rollup.first_open_day().replace(day=1) - timedelta(days=32)).replace(day=1)
+    last = rollup.month_end(month)
+    noon = time(12, 0)
+    early = order_at(books[:2], datetime.combine(month + timedelta(days=1), noon), quantity=3)
+    order_at(books[1:3], datetime.combine(month + timedelta(days=3), noon), quantity=2)
+    order_at(books[2:5], datetime.combine(month + timedelta(days=9), noon))
+    order_at(books[4:], datetime.combine(last, noon), quantity=2)
+    order_at(books[3:4], datetime.combine(rollup.first_open_day(), time.min))  # today, read live
+    start, end = month + timedelta(days=5), last - timedelta(days=1)
+
+    assert_popular_books_match(start, end)
+    plan = rollup.book_plan(start, end)
+    assert plan.months == [month] and plan.days == [] and plan.live is None
+    assert plan.minus == [(month, start - timedelta(days=1)), (last, last)]
+
+    orders.cancel(early)  # its day is outside the range: the range's days stay clean
+    assert db.session.execute(select(DirtyDay.day)).scalars().all() == [early.created_at.date()]
+    assert not rollup.needs_summary(start, end)
+    assert_popular_books_match(start, end)
+    assert_popular_books_match(start, rollup.first_open_day())  # the month, whole months, today
+    assert_popular_books_match(month + timedelta(days=20), month + timedelta(days=25))  # day rows only
+
+
+def test_a_book_sold_only_today_is_found_past_the_stored_tops(app, monkeypatch):
+    """Books sold only on the open day are no candidates of the stored buckets: the open day's lines
+    are summed for every book and such a book ranks by its open-day copies plus the bound, so the
+    search widens until it is exact."""
+    monkeypatch.setattr(rollup, "TOP_K_FACTOR", 1)
+    monkeypatch.setattr(rollup, "TOP_K_MIN", 1)
+    monkeypatch.setattr(rollup, "TOP_K_MAX", 16)
+    rng = random.Random(9)
+    books = make_books(rng, 40)
+    now = utcnow()
+    add_orders(rng, books[:30], 200, now)
+    today = rollup.first_open_day(now)
+    newcomer = books[35]
+    order_at([newcomer], datetime.combine(today, time.min), quantity=3)
+    order_at([newcomer, books[36]], datetime.combine(today, time.min), quantity=2)
+    for start in (today - timedelta(days=HISTORY_DAYS), today - timedelta(days=3), today):
+        assert_popular_books_match(start, today, limits=(1, 2, 3, 5, 10, 20, 100))

@@ -12,23 +12,18 @@ from app.orders.models import Order
 from app.reports import rollup
 
 
-@click.command("rollup")
-@click.option(
-    "--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (default: the first order's)."
-)
-@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (default: the last closed day).")
-def rollup_command(start, end):
-    """Summarise every closed day that has no summary or a dirty one, a month at a time; then refresh
-    "customers also bought" for the books whose orders changed."""
-    first = start.date() if start else db.session.execute(select(func.min(Order.created_at))).scalar()
+def summarise_history(start=None, end=None) -> str | None:
+    """Summarise every closed day from `start` (default: the first order's) to `end` (default: the last
+    closed day) that has no summary or a dirty one, a month per transaction; what was done, as text
+    (None when there are no orders). `flask rollup` and bench/bench_reports.py run it."""
+    first = start or db.session.execute(select(func.min(Order.created_at))).scalar()
     db.session.commit()
     if first is None:
-        click.echo("No orders: nothing to summarise.")
-        return
+        return None
     first = first.date() if hasattr(first, "date") else first
     last = rollup.first_open_day() - timedelta(days=1)
     if end:
-        last = min(end.date(), last)
+        last = min(end, last)
     month, written = first.replace(day=1), 0
     while month <= last:
         # One month per transaction: a report waits for at most one month's summary, not all of them.
@@ -37,5 +32,20 @@ def rollup_command(start, end):
             raise click.ClickException("Another summariser is busy; run again later.")
         written += done
         month = rollup.month_end(month) + timedelta(days=1)
-    click.echo(f"Summarised {written} day(s) from {first} to {last}.")
+    return f"Summarised {written} day(s) from {first} to {last}."
+
+
+@click.command("rollup")
+@click.option(
+    "--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (default: the first order's)."
+)
+@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (default: the last closed day).")
+def rollup_command(start, end):
+    """Summarise every closed day that has no summary or a dirty one, a month at a time; then refresh
+    "customers also bought" for the books whose orders changed."""
+    message = summarise_history(start.date() if start else None, end.date() if end else None)
+    if message is None:
+        click.echo("No orders: nothing to summarise.")
+        return
+    click.echo(message)
     refresh_related()

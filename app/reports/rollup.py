@@ -9,10 +9,10 @@ MySQL/MariaDB, the write lock on SQLite) and each starts a fresh snapshot after 
 a slower summariser can never overwrite a newer summary with an older one.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import delete, func, insert, literal, select, union_all
+from sqlalchemy import and_, case, delete, false, func, insert, literal, literal_column, or_, select, union_all
 
 from app.clock import utcnow
 from app.extensions import db
@@ -27,8 +27,9 @@ COUNTED = tuple(s for s in STATUSES if s != CANCELLED)
 GRACE = timedelta(minutes=10)
 LOCK_SECONDS = 10  # under the connections' read timeout (DB_READ_TIMEOUT, 15 s by default)
 ONE_DAY = timedelta(days=1)
-# Each bucket's top K rows: K starts at max(3 x limit, 30) and grows fourfold up to 4,000 (then every row).
-TOP_K_FACTOR, TOP_K_MIN, TOP_K_MAX = 3, 30, 4000
+# Each bucket's top K rows: K starts at max(TOP_K_FACTOR x limit, TOP_K_MIN) and grows fourfold up to
+# TOP_K_MAX (then every row is summed).
+TOP_K_FACTOR, TOP_K_MIN, TOP_K_MAX = 2, 20, 4000
 MAX_BUCKETS = 150
 DAY_K_DIVISOR = 10
 
@@ -93,15 +94,27 @@ def _as_date(value) -> date:
 # --- reading the rollup --------------------------------------------------------------------------
 
 
+def _summary_state(start: date, end: date) -> tuple[bool, dict[date, int]]:
+    """In one read of this snapshot: whether a closed day in start..end has no summary or a dirty one,
+    and how many days of the first and the last month of the range are summarised."""
+    first, last = floor(start, MONTH), floor(end, MONTH)
+    day = SalesDay.day
+
+    def days(low, high):
+        return func.count(case((and_(day >= low, day <= high), 1)))
+
+    dirty = select(DirtyDay.id).where(DirtyDay.day >= start, DirtyDay.day <= end).limit(1).scalar_subquery()
+    present, first_days, last_days, marker = db.session.execute(
+        select(days(start, end), days(first, month_end(first)), days(last, month_end(last)), dirty).where(
+            day >= first, day <= month_end(last)
+        )
+    ).one()
+    return present != (end - start).days + 1 or marker is not None, {first: first_days, last: last_days}
+
+
 def needs_summary(start: date, end: date) -> bool:
     """True when a closed day in start..end has no summary or a dirty one (in this snapshot)."""
-    present = db.session.execute(
-        select(func.count(SalesDay.day)).where(SalesDay.day >= start, SalesDay.day <= end)
-    ).scalar_one()
-    if present != (end - start).days + 1:
-        return True
-    dirty = select(DirtyDay.id).where(DirtyDay.day >= start, DirtyDay.day <= end).limit(1)
-    return db.session.execute(dirty).first() is not None
+    return _summary_state(start, end)[0]
 
 
 def ensure_summarised(start: date, end: date) -> bool:
@@ -132,75 +145,130 @@ def day_totals(start: date, end: date) -> dict[date, tuple[int, int, int]]:
     return found
 
 
-@dataclass(frozen=True)
-class Source:
-    """Book rows for low..high: rollup rows of `table` (a bucket per day or per month start), or,
-    with no table, the order tables' lines grouped by book (one bucket)."""
+@dataclass
+class BookPlan:
+    """How the per-book sums over a range are read. Exact sums: the month rows of `months` (whole
+    months, and edge months of which the range holds more than half), minus the day rows of the
+    `minus` ranges (the rest of those edge months), plus the day rows of the `days` ranges (the other
+    closed days), plus the order lines of the open days `live`. Each month of `months` (the whole
+    month bounds its part of the range) and each day of `days` is a bucket whose top K rows give the
+    candidates and the bound of `top_books`."""
 
-    table: type | None
-    low: date
-    high: date
+    months: list[date] = field(default_factory=list)
+    minus: list[tuple[date, date]] = field(default_factory=list)
+    days: list[tuple[date, date]] = field(default_factory=list)
+    live: tuple[date, date] | None = None
 
-    @property
-    def key(self):
-        return self.table.month if self.table is BookSalesMonth else self.table.day
-
-    def buckets(self) -> list[date]:
-        if self.table is BookSalesMonth:
-            return buckets(self.low, self.high, MONTH)
-        return [self.low + timedelta(days=i) for i in range((self.high - self.low).days + 1)]
-
-    def rows(self):
-        """SELECT (book_id, units, cents) of every row of the source."""
-        if self.table is None:
-            return direct_book_totals(self.low, self.high)
-        t = self.table
-        return select(t.book_id, t.units, t.revenue_cents).where(self.key >= self.low, self.key <= self.high)
+    def buckets(self, k: int) -> list[tuple[type, date, int]]:
+        """(table, bucket, K) for each bucket. A day's K is a tenth of a month's: a day's K-th value
+        is small anyway, and a day's long tail of one-copy sales would otherwise fill the candidates
+        with books that never win."""
+        day_k = max(1, k // DAY_K_DIVISOR)
+        found = [(BookSalesMonth, month, k) for month in self.months]
+        for low, high in self.days:
+            found += [(BookSalesDay, low + timedelta(days=i), day_k) for i in range((high - low).days + 1)]
+        return found
 
 
-def book_sources(start: date, end: date) -> list[Source]:
-    """Where the per-book sums over start..end come from: month rows for the whole closed months,
-    day rows for the closed days around them, the order tables for the open days."""
+def book_plan(start: date, end: date) -> BookPlan | None:
+    """The plan for start..end, after summarising its closed days if they need it; None when another
+    summariser is busy for longer than LOCK_SECONDS (the caller then reads the order tables)."""
     cutoff = first_open_day()
     closed_end = min(end, cutoff - ONE_DAY)
-    if not ensure_summarised(start, closed_end):
-        return [Source(None, start, end)]
-    sources = []
-    if start <= closed_end:
-        first_month = start if start.day == 1 else month_end(start) + ONE_DAY
-        last_month_end = closed_end if closed_end == month_end(closed_end) else floor(closed_end, MONTH) - ONE_DAY
-        day_ranges = [(start, closed_end)]
-        if first_month <= last_month_end:
-            sources.append(Source(BookSalesMonth, first_month, floor(last_month_end, MONTH)))
-            day_ranges = [(start, first_month - ONE_DAY), (last_month_end + ONE_DAY, closed_end)]
-        sources += [Source(BookSalesDay, low, high) for low, high in day_ranges if low <= high]
-    if max(start, cutoff) <= end:
-        sources.append(Source(None, max(start, cutoff), end))
-    return sources
+    plan = BookPlan(live=(max(start, cutoff), end) if max(start, cutoff) <= end else None)
+    if start > closed_end:
+        return plan
+    needs, summarised = _summary_state(start, closed_end)
+    if needs:
+        if summarise(floor(start, MONTH), month_end(closed_end)) is None:
+            return None
+        summarised = _summary_state(start, closed_end)[1]
+    for month in buckets(start, closed_end, MONTH):
+        last = month_end(month)
+        low, high = max(start, month), min(closed_end, last)
+        inside, length = (high - low).days + 1, (last - month).days + 1
+        if inside == length:
+            plan.months.append(month)  # every day summarised: its month rows are the sum of its day rows
+        elif summarised.get(month) == length and 2 * inside > length:
+            # Month rows exist and always equal the sum of the month's stored day rows, stale or not.
+            plan.months.append(month)
+            plan.minus += [(a, b) for a, b in ((month, low - ONE_DAY), (high + ONE_DAY, last)) if a <= b]
+        else:
+            plan.days.append((low, high))
+    return plan
 
 
-def _rank(item):
-    book_id, (units, cents) = item
-    return (-units, -cents, book_id)
+def _tops(plan: BookPlan, k: int) -> tuple[set[int], int] | None:
+    """In one read: the books in the top K rows of any bucket, and the sum of the K-th values of the
+    buckets holding K rows or more (no other book sold more than that over the stored days); None if
+    a list came back cut (GROUP_CONCAT's length limit)."""
+    wanted = plan.buckets(k)
+    parts = []
+    for i, (table, bucket, size) in enumerate(wanted):
+        key = table.month if table is BookSalesMonth else table.day
+        top = select(table.book_id, table.units).where(key == bucket).order_by(table.units.desc()).limit(size)
+        top = top.subquery()
+        parts.append(select(literal(i).label("bucket"), top.c.book_id, top.c.units))
+    rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    query = select(rows.c.bucket, func.count(), func.min(rows.c.units), func.group_concat(rows.c.book_id))
+    candidates, bound = set(), 0
+    for bucket, count, least, ids in db.session.execute(query.group_by(rows.c.bucket)):
+        found = {int(b) for b in str(ids).split(",")}
+        if len(found) != count:
+            return None
+        candidates |= found
+        if count >= wanted[int(bucket)][2]:
+            bound += int(least)
+    return candidates, bound
 
 
-def _bucket_k(source: "Source", k: int) -> int:
-    """A day bucket's K is a tenth of a month's: a day's K-th value is small anyway, and a day's
-    long tail of one-copy sales would otherwise fill the candidates with books that never win."""
-    return k if source.table is BookSalesMonth else max(1, k // DAY_K_DIVISOR)
-
-
-def _bucket_tops(stored: list["Source"], k: int):
-    """SELECT (bucket, book_id, units): the rows selling most copies in each bucket (`_bucket_k`)."""
-    tops = []
-    for source in stored:
-        t = source.table
-        for bucket in source.buckets():
-            name = literal(f"{t.__tablename__}:{bucket.isoformat()}").label("bucket")
-            query = select(name, t.book_id, t.units).where(source.key == bucket).order_by(t.units.desc())
-            sub = query.limit(_bucket_k(source, k)).subquery()
-            tops.append(select(sub.c.bucket, sub.c.book_id, sub.c.units))
-    return union_all(*tops) if len(tops) > 1 else tops[0]
+def _ranked(plan: BookPlan, books: set[int] | None, bound: int, count: int) -> list[tuple[int, int, int, int, int]]:
+    """One grouped read over the plan's parts: the first `count` books as (book_id, units, cents,
+    score, exact). The stored rows are read for `books` only (None: every book), the open days' lines
+    for every book. A book of `books` is exact and scores its units; any other book scores its open
+    days' units plus `bound` (the most it may have sold on the stored days). Ordered by score, the
+    inexact first among equal scores, then revenue, then id. Each part is summed per book first (the
+    stored rows come in primary-key order, book first), so the union holds one row per book and part."""
+    m, d = BookSalesMonth, BookSalesDay
+    stored = literal_column("1").label("stored")
+    parts = []
+    if plan.months:
+        parts.append(
+            select(m.book_id, func.sum(m.units).label("units"), func.sum(m.revenue_cents).label("cents"), stored)
+            .where(m.month >= plan.months[0], m.month <= plan.months[-1])
+            .group_by(m.book_id)
+        )
+    if plan.minus or plan.days:  # one read of the day rows, the `minus` ones counted negative
+        minus = or_(*(and_(d.day >= low, d.day <= high) for low, high in plan.minus)) if plan.minus else false()
+        sign = case((minus, -1), else_=1)
+        ranges = [and_(d.day >= low, d.day <= high) for low, high in plan.minus + plan.days]
+        parts.append(
+            select(d.book_id, func.sum(d.units * sign).label("units"), func.sum(d.revenue_cents * sign).label("cents"))
+            .add_columns(stored)
+            .where(or_(*ranges))
+            .group_by(d.book_id)
+        )
+    ids = None if books is None else sorted(books)
+    if ids is not None:
+        parts = [part.where(part.selected_columns[0].in_(ids)) for part in parts]
+    if plan.live:
+        parts.append(direct_book_totals(*plan.live).add_columns(literal_column("0").label("stored")))
+    rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    units, cents = func.sum(rows.c.units), func.sum(rows.c.cents)
+    if ids is None or bound == 0:
+        score, exact, order = units, literal_column("1"), [units.desc()]
+    else:
+        exact = func.max(rows.c.stored)  # a candidate has stored rows in the range (read), no other book has
+        score = units + (1 - exact) * bound
+        order = [score.desc(), exact]
+    query = (
+        select(rows.c.book_id, units, cents, score, exact)
+        .group_by(rows.c.book_id)
+        .having(units > 0)
+        .order_by(*order, cents.desc(), rows.c.book_id)
+        .limit(count)
+    )
+    return [tuple(int(v) for v in row) for row in db.session.execute(query)]
 
 
 def top_books(start: date, end: date, limit: int) -> list[tuple[int, int, int]]:
@@ -209,57 +277,34 @@ def top_books(start: date, end: date, limit: int) -> list[tuple[int, int, int]]:
 
     Summing every (bucket, book) row of a year reads about 12 times the catalogue, so the top is
     found from each bucket's top K rows instead (Fagin's threshold algorithm): a book outside every
-    bucket's top K sold at most the sum of the buckets' K-th values; when the `limit`-th candidate
-    sold strictly more than that, no other book can reach the top, else K grows."""
-    sources = book_sources(start, end)
-    live = {}
-    for source in sources:
-        if source.table is None:
-            live = {b: (int(u), int(c or 0)) for b, u, c in db.session.execute(source.rows())}
-    ranked_live = sorted(live.items(), key=_rank)
-    stored = [s for s in sources if s.table is not None]
+    bucket's top K sold at most the sum of the buckets' K-th values (the bound) on the stored days.
+    The second read sums the candidates exactly, and the open days' lines of every book (read once)
+    with the bound added for a book that is not a candidate (its score: the most it may have sold);
+    when the `limit` best are candidates and the `limit`-th sold strictly more than the bound and
+    than any other book's score, no other book can reach the top. Else K grows, and past TOP_K_MAX
+    every row is summed."""
+    plan = book_plan(start, end)
+    if plan is None:  # from the order tables only
+        plan = BookPlan(live=(start, end))
     k = max(TOP_K_FACTOR * limit, TOP_K_MIN)
-    if sum(len(s.buckets()) for s in stored) > MAX_BUCKETS:  # decades: sum every row instead
+    if len(plan.buckets(k)) > MAX_BUCKETS:  # decades: sum every row instead
         k = TOP_K_MAX + 1
-    while stored and k <= TOP_K_MAX:
-        found: dict[str, list[int]] = {}
-        candidates = {b for b, _ in ranked_live[:k]}
-        for bucket, book_id, units in db.session.execute(_bucket_tops(stored, k)):
-            found.setdefault(bucket, []).append(int(units))
-            candidates.add(book_id)
-        full = {f"{s.table.__tablename__}:{b.isoformat()}": _bucket_k(s, k) for s in stored for b in s.buckets()}
-        bound = sum(min(values) for bucket, values in found.items() if len(values) >= full[bucket])
-        if len(ranked_live) >= k:
-            bound += ranked_live[k - 1][1][0]
-        totals = _stored_totals(stored, candidates)
-        ranked = sorted(((b, _plus(totals.get(b), live.get(b))) for b in candidates), key=_rank)
-        if len(ranked) >= limit and ranked[limit - 1][1][0] > bound or bound == 0:
-            return [(b, u, c) for b, (u, c) in ranked[:limit]]
+    while plan.buckets(k) and k <= TOP_K_MAX:
+        tops = _tops(plan, k)
+        if tops is None:
+            break
+        candidates, bound = tops
+        rows = _ranked(plan, candidates, bound, limit + 1)
+        best = [(b, u, c) for b, u, c, _, _ in rows[:limit]]
+        if bound == 0:  # every stored row was a candidate: every sum is exact
+            return best
+        # An inexact book ranks before the exact ones of its score: any inexact book not read scores
+        # less than the last row read (and a book not read at all sold at most `bound`).
+        beaten = max([bound] + [score for _, _, _, score, exact in rows[limit:] if not exact])
+        if len(best) == limit and all(exact for *_, exact in rows[:limit]) and best[-1][1] > beaten:
+            return best
         k *= 4
-    totals = _stored_totals(stored, None)
-    ranked = sorted(((b, _plus(totals.get(b), live.get(b))) for b in totals.keys() | live.keys()), key=_rank)
-    return [(b, u, c) for b, (u, c) in ranked[:limit]]
-
-
-def _plus(a, b) -> tuple[int, int]:
-    a, b = a or (0, 0), b or (0, 0)
-    return (a[0] + b[0], a[1] + b[1])
-
-
-def _stored_totals(stored: list[Source], books: set[int] | None) -> dict[int, tuple[int, int]]:
-    """{book_id: (units, cents)} summed over the rollup sources, for `books` (None: every book)."""
-    if not stored:
-        return {}
-    parts = []
-    for source in stored:
-        rows = source.rows()
-        if books is not None:
-            rows = rows.where(source.table.book_id.in_(sorted(books)))
-        parts.append(rows)
-    union = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    book_id, units, cents = union.c
-    query = select(book_id, func.sum(units), func.sum(cents)).group_by(book_id)
-    return {b: (int(u), int(c)) for b, u, c in db.session.execute(query)}
+    return [(b, u, c) for b, u, c, _, _ in _ranked(plan, None, 0, limit)]
 
 
 # --- summarising ---------------------------------------------------------------------------------
