@@ -175,7 +175,8 @@ def main() -> None:
     args = parse_args()
     # config.py reads DATABASE_URL when it is imported: set it before anything imports it.
     os.environ["DATABASE_URL"] = f"{args.server}/{args.database}"
-    # A month's summary at 10M reads for longer than a request may (DB_READ_TIMEOUT, 15 s by default).
+    # Rebuilding a month's book totals at 10M reads for about as long as a request may (DB_READ_TIMEOUT, 15 s
+    # by default): 600 s, as docs/operations.md tells operators to give the cron job.
     os.environ.setdefault("DB_READ_TIMEOUT", "600")
     import sqlalchemy as sa
 

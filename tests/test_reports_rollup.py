@@ -239,3 +239,18 @@ def test_a_book_sold_only_today_is_found_past_the_stored_tops(app, monkeypatch):
     order_at([newcomer, books[36]], datetime.combine(today, time.min), quantity=2)
     for start in (today - timedelta(days=HISTORY_DAYS), today - timedelta(days=3), today):
         assert_popular_books_match(start, today, limits=(1, 2, 3, 5, 10, 20, 100))
+
+
+def test_the_summariser_reads_at_most_a_week_of_lines_per_statement():
+    """A month of a large history in one grouped read outlasted the connections' read timeout: runs
+    of missing days are cut into pieces of at most RUN_DAYS days, gaps still split them."""
+    start = datetime(2026, 1, 1).date()
+    days = [start + timedelta(days=i) for i in range(20)] + [start + timedelta(days=i) for i in range(22, 24)]
+    runs = rollup._runs(days)
+    assert runs == [
+        (start, start + timedelta(days=6)),
+        (start + timedelta(days=7), start + timedelta(days=13)),
+        (start + timedelta(days=14), start + timedelta(days=19)),
+        (start + timedelta(days=22), start + timedelta(days=23)),
+    ]
+    assert all((high - low).days < rollup.RUN_DAYS for low, high in runs)

@@ -26,6 +26,9 @@ from app.transactions import one_at_a_time
 COUNTED = tuple(s for s in STATUSES if s != CANCELLED)
 GRACE = timedelta(minutes=10)
 LOCK_SECONDS = 10  # under the connections' read timeout (DB_READ_TIMEOUT, 15 s by default)
+# Days summarised by one pair of grouped reads: a month of a 10M-line history read in one statement
+# took longer than DB_READ_TIMEOUT (15 s); a week is about a quarter of that, whatever the history's length.
+RUN_DAYS = 7
 ONE_DAY = timedelta(days=1)
 # Each bucket's top K rows: K starts at max(TOP_K_FACTOR x limit, TOP_K_MIN) and grows fourfold up to
 # TOP_K_MAX (then every row is summed).
@@ -325,11 +328,11 @@ def summarise(start: date, end: date) -> int | None:
             db.session.rollback()  # nothing is left open on the session's connection
 
 
-def _runs(days: list[date]) -> list[tuple[date, date]]:
-    """Sorted days as runs of consecutive days (first, last)."""
+def _runs(days: list[date], longest: int = RUN_DAYS) -> list[tuple[date, date]]:
+    """Sorted days as runs of consecutive days (first, last), each at most `longest` days."""
     runs = []
     for day in days:
-        if runs and runs[-1][1] + ONE_DAY == day:
+        if runs and runs[-1][1] + ONE_DAY == day and (day - runs[-1][0]).days < longest:
             runs[-1] = (runs[-1][0], day)
         else:
             runs.append((day, day))
