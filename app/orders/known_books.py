@@ -7,7 +7,7 @@ byte for byte: the column's collation calls "cafe" and "Café" equal) and price,
 matches, the remembered values are the row's at the moment it was locked: exactly what reading
 them back would give. When it does not match (the book was edited since, or is short), the plain
 conditional UPDATE runs, the title and price are read back after it as before, and remembered.
-Why: docs/decisions/0022-remembered-titles-and-prices.md.
+Why: docs/decisions/0021-remembered-titles-and-prices.md.
 """
 
 import threading
