@@ -117,7 +117,7 @@ bench-catalogue: $(RUNTIME_STAMP)
 # oversell audit after every cell and a naive read-then-write negative control.
 # Needs MariaDB on 127.0.0.1:3306 (root, MYSQL_PWD for a password) and wrk (installed with
 # apt-get when missing). Creates, migrates and drops the database bookstore_bench_orders; about
-# 8 minutes on an idle machine, more when it waits for other load and reruns disturbed cells.
+# 6 minutes on an idle machine, more when it waits for other load and reruns disturbed cells.
 # Prints the table and writes it into the "Orders" section of bench/README.md.
 #   make bench-orders BENCH_ORDERS_ARGS="--duration 5 --clients 8"   (see --help)
 BENCH_ORDERS_ARGS ?=

@@ -1,5 +1,5 @@
-"""Shared by the benchmark scripts that serve the app: a gunicorn (with the project's
-gunicorn.conf.py) on a free loopback port, started in a session of its own and waited for on /health."""
+"""Shared by the benchmark scripts that serve the app: gunicorn (with the project's gunicorn.conf.py) or
+Granian on a free loopback port, started in a session of its own and waited for on /health."""
 
 import http.client
 import json
@@ -108,7 +108,7 @@ class AppServer:
         return [int(p) for p in out.split()]
 
     def stop(self) -> None:
-        """SIGTERM to the master and its workers (gunicorn's graceful stop), SIGKILL after 20 s."""
+        """SIGTERM to the master and its workers (a graceful stop for both servers), SIGKILL after 20 s."""
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -116,3 +116,4 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        self.log_file.close()

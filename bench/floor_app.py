@@ -6,9 +6,9 @@ machine: the share of the ceiling that any app behind that server could reach.
 
     gunicorn -w 4 --threads 2 bench.floor_app:app      (BENCH_DB=mysql://user@host:port/database)
 
-POST /orders {"items": [{"book_id": n, "quantity": q}, ...]} -> 201 {"id": ..., "items": [...]} or
-409 when a book is short; GET /health -> 200. Titles and prices are read once per process, as the
-ceiling knows them in advance.
+POST /orders {"items": [{"book_id": n, ...}, ...]} -> 201 {"id": ..., "items": [...]} (one copy per
+line, as the benchmark orders) or 409 when a book is short; GET /health -> 200. Titles and prices are
+read once per process, as the ceiling knows them in advance.
 """
 
 import base64
