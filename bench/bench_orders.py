@@ -1298,6 +1298,8 @@ def parse_args(argv=None):
     args.servers = [s for s in args.servers.split(",") if s]
     if not args.servers or set(args.servers) - set(SERVERS):
         p.error(f"--servers: one or more of {', '.join(SERVERS)}")
+    if FLOOR in args.servers and len(args.servers) == 1:
+        p.error("--servers needs gunicorn or granian as well (customers register through the app)")
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         p.error(f"unknown scenarios: {sorted(unknown)}")
@@ -1345,9 +1347,6 @@ def main(argv=None) -> int:
                 target=target,
             )
         app_servers = [label for label in args.servers if label != FLOOR]
-        if not app_servers:
-            p_error = "--servers needs gunicorn or granian (customers register through the app)"
-            raise SystemExit(p_error)
         customers = register_customers(servers[app_servers[0]], CUSTOMERS)
         customer_ids = [c for c, _ in customers]
         tokens = [t for _, t in customers]
