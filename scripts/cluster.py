@@ -430,6 +430,24 @@ class Cluster:
         self.save_state()
         return self
 
+    def logs(self) -> list[Path]:
+        """Every log of the cluster: each app instance's (gunicorn and app), HAProxy's, each node's error log."""
+        return sorted(path for path in self.dir.glob("*.log")) + [node.error_log for node in self.nodes]
+
+    def keep_logs(self, destination: Path, tail: int = 40) -> str:
+        """Copy every log to `destination` (before `down` removes the cluster's directory) and return
+        the last `tail` lines of each, for a failed run to show where it went wrong."""
+        destination.mkdir(parents=True, exist_ok=True)
+        shown = []
+        for path in self.logs():
+            if not path.exists():
+                continue
+            name = path.name if path.parent == self.dir else f"{path.parent.name}-{path.name}"
+            shutil.copyfile(path, destination / name)
+            lines = path.read_text(errors="replace").splitlines()[-tail:]
+            shown.append(f"--- {name} (last {len(lines)} lines) ---\n" + "\n".join(lines))
+        return "\n".join(shown)
+
     def down(self) -> None:
         if self.haproxy is not None and self.haproxy.poll() is None:
             self.haproxy.terminate()

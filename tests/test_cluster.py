@@ -35,20 +35,40 @@ def _skip_reason() -> str | None:
     return unavailable_reason()
 
 
+# Where a failed run's cluster logs are kept (the cluster's own directory is removed at teardown).
+KEPT_LOGS = Path(os.environ.get("CLUSTER_TEST_LOGS", "test-artifacts/cluster-logs"))
+
+
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(request):
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
     base = int(os.environ.get("CLUSTER_TEST_BASE_PORT", "15000"))
     directory = Path(tempfile.mkdtemp(prefix="bookstore_galera_"))
     cl = Cluster(base_port=base, directory=directory, tied=True)
+    failed_before = request.session.testsfailed
+    started = False
     try:
         cl.up()
+        started = True
         cl.tokens = register(cl, BUYERS)
         yield cl
     finally:
+        if not started or request.session.testsfailed > failed_before:
+            keep_logs(request, cl)
         cl.down()
+
+
+def keep_logs(request, cl: Cluster) -> None:
+    """A test failed (or the cluster did not come up): keep every log and print their tails."""
+    destination = KEPT_LOGS / time.strftime("%Y%m%d-%H%M%S")
+    tails = cl.keep_logs(destination)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter is not None else print
+    write(f"\n[cluster] a cluster test failed: every log is kept in {destination.resolve()}")
+    for line in tails.splitlines():
+        write(line)
 
 
 def register(cl: Cluster, n: int) -> list[str]:
