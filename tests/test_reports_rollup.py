@@ -14,10 +14,21 @@ from app.books.models import Book
 from app.clock import utcnow
 from app.extensions import db
 from app.orders import services as orders
-from app.orders.models import CANCELLABLE, CANCELLED, DELIVERED, PAID, PENDING, SHIPPED, DirtyDay, Order, OrderItem
+from app.orders.models import (
+    CANCELLABLE,
+    CANCELLED,
+    DELIVERED,
+    PAID,
+    PENDING,
+    SHIPPED,
+    DirtyDay,
+    Order,
+    OrderItem,
+    mark_days_dirty,
+)
 from app.orders.seed import generate_history
 from app.reports import rollup, services
-from app.reports.models import BookSalesDay, BookSalesMonth, SalesDay
+from app.reports.models import BookSalesDay, BookSalesMonth, BookSalesPartial, SalesDay, SalesPartial
 
 STATUSES = (PENDING, PAID, SHIPPED, DELIVERED, CANCELLED)
 HISTORY_DAYS = 75  # reaches back over two month boundaries
@@ -254,3 +265,80 @@ def test_the_summariser_reads_at_most_a_week_of_lines_per_statement():
         (start + timedelta(days=22), start + timedelta(days=23)),
     ]
     assert all((high - low).days < rollup.RUN_DAYS for low, high in runs)
+
+
+def test_the_open_days_closed_hours_are_summarised_once_an_hour_and_stay_exact(app, monkeypatch):
+    """The first open day is read from its partial summary up to its last closed hour and live after;
+    the summary is made again when the hour moves on or when a cancellation or a backfill marks the
+    day dirty, and every answer equals the direct SQL's, at an hour's edge and over midnight too."""
+    monkeypatch.setattr(rollup, "TOP_K_FACTOR", 1)  # small tops: the partial bucket's bound must hold
+    monkeypatch.setattr(rollup, "TOP_K_MIN", 1)
+    monkeypatch.setattr(rollup, "TOP_K_MAX", 16)
+    rng = random.Random(11)
+    books = make_books(rng, 16)
+    today = utcnow().date()
+    clock = {"now": datetime.combine(today, time(15, 30))}
+    monkeypatch.setattr(rollup, "utcnow", lambda: clock["now"])
+
+    def at(hour, minute=0, second=0, day=today):
+        return datetime.combine(day, time(hour, minute, second))
+
+    yesterday = today - timedelta(days=1)
+    order_at(books[:3], at(23, 59, 59, yesterday), quantity=2)
+    morning = order_at(books[2:5], at(0), quantity=3)
+    order_at(books[4:6], at(9, 15))
+    order_at(books[6:7], at(14, 59, 59), quantity=4)  # the last second of the summarised hours
+    order_at(books[7:9], at(15), quantity=2)  # the first of the live ones
+    order_at(books[8:9], at(15, 10), status=CANCELLED)
+    for _ in range(20):
+        order_at(rng.sample(books[:10], 2), at(rng.randrange(15)), quantity=rng.randint(1, 3))
+
+    def partial():
+        return db.session.execute(select(SalesPartial.day, SalesPartial.through, SalesPartial.markers)).all()
+
+    def assert_exact():
+        for start, end in ((today, today), (today - timedelta(days=3), today), (today - timedelta(days=40), today)):
+            for period in ("day", "week", "month"):
+                assert services.sales(start, end, period) == services.sales(start, end, period, direct=True)
+            assert_popular_books_match(start, end, limits=(1, 2, 3, 5, 10))
+
+    assert_exact()
+    assert partial() == [(today, at(15), 0)]
+    plan = rollup.book_plan(today, today)
+    assert plan.partial == today and plan.live == (at(15), today)
+
+    orders.cancel(morning)  # in the summarised hours: the partial summary is stale
+    assert_exact()
+    assert partial() == [(today, at(15), 1)]
+
+    order_at([books[12]], at(15, 5), quantity=9)  # live: the summary is not made again
+    order_at(books[10:12], at(10, 30), quantity=5)  # a backfill onto the summarised hours...
+    mark_days_dirty([today])  # ...marks its day, as `flask seed --orders` does
+    assert_exact()
+    assert partial() == [(today, at(15), 2)]
+
+    clock["now"] = at(16, 45)  # the next hour closed
+    assert_exact()
+    assert partial()[0][:2] == (today, at(16))
+
+    clock["now"] = at(0, 5, day=today + timedelta(days=1))  # the day is still open until 00:10
+    assert_exact()
+    assert partial()[0][:2] == (today, at(23))
+
+    clock["now"] = at(0, 20, day=today + timedelta(days=1))  # closed: summarised whole, no partial yet
+    assert_exact()
+    assert rollup.book_plan(today, today + timedelta(days=1)).partial is None
+    assert db.session.get(SalesDay, today) is not None
+
+
+def test_flask_rollup_summarises_the_open_days_closed_hours(app, monkeypatch):
+    now = datetime.combine(utcnow().date(), time(10, 20))
+    monkeypatch.setattr(rollup, "utcnow", lambda: now)
+    books = make_books(random.Random(2), 3)
+    order_at(books, now.replace(hour=8), quantity=2)
+    result = app.test_cli_runner().invoke(args=["rollup"])
+    assert result.exit_code == 0, result.output
+    assert f"{now.date()} is summarised up to 10:00 UTC." in result.output
+    row = db.session.get(SalesPartial, now.date())
+    assert (row.through, row.orders, row.units) == (now.replace(hour=10, minute=0), 1, 6)
+    assert db.session.execute(select(func.count()).select_from(BookSalesPartial)).scalar_one() == 3

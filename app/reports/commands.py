@@ -1,5 +1,5 @@
-"""`flask rollup`: summarise the closed days for the reports and refresh the related books (run it
-from cron, e.g. hourly)."""
+"""`flask rollup`: summarise the closed days (and the open day's closed hours) for the reports and
+refresh the related books (run it from cron, e.g. hourly)."""
 
 from datetime import timedelta
 
@@ -32,7 +32,11 @@ def summarise_history(start=None, end=None) -> str | None:
             raise click.ClickException("Another summariser is busy; run again later.")
         written += done
         month = rollup.month_end(month) + timedelta(days=1)
-    return f"Summarised {written} day(s) from {first} to {last}."
+    message = f"Summarised {written} day(s) from {first} to {last}."
+    through = rollup.summarise_open_day()
+    if through is not None:
+        message += f" {through.date()} is summarised up to {through:%H:%M} UTC."
+    return message
 
 
 @click.command("rollup")
@@ -41,8 +45,8 @@ def summarise_history(start=None, end=None) -> str | None:
 )
 @click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (default: the last closed day).")
 def rollup_command(start, end):
-    """Summarise every closed day that has no summary or a dirty one, a month at a time; then refresh
-    "customers also bought" for the books whose orders changed."""
+    """Summarise every closed day that has no summary or a dirty one, a month at a time, and the open
+    day's closed hours; then refresh "customers also bought" for the books whose orders changed."""
     message = summarise_history(start.date() if start else None, end.date() if end else None)
     if message is None:
         click.echo("No orders: nothing to summarise.")

@@ -8,13 +8,16 @@ once: `report_sales_days` one row per summarised day (zeros included, so a missi
 summarised yet"), `report_book_days` per (day, book), `report_book_months` per (month, book) for
 months whose every day is summarised. A change to a closed day's counted orders (a cancellation, a
 backfill) adds its day to `report_dirty_days` in the same transaction; the summariser rewrites the
-day and deletes the markers it saw. No foreign keys: an insert here must never lock a book row that
+day and deletes the markers it saw. The first open day's closed hours (before the hour GRACE ago) are
+summarised too, at most once an hour: `report_sales_partial` (one row: the day, the end of what is
+summarised, how many dirty markers the day had then) and `report_book_partial` per book; a marker added
+since (a cancellation or backfill of that day) makes them stale. No foreign keys: an insert here must never lock a book row that
 order placement is updating.
 """
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Index, Integer
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -53,5 +56,31 @@ class BookSalesMonth(db.Model):
 
     book_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first of the month
+    units: Mapped[int] = mapped_column(Integer)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class SalesPartial(db.Model):
+    """The first open day's counted orders placed before `through` (the start of an hour at least GRACE
+    ago), summarised when the day's dirty markers numbered `markers`: at most one row."""
+
+    __tablename__ = "report_sales_partial"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    through: Mapped[datetime] = mapped_column(DateTime)
+    markers: Mapped[int] = mapped_column(Integer)
+    orders: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class BookSalesPartial(db.Model):
+    """Per book, what `SalesPartial` sums: the best sellers of the day's closed hours."""
+
+    __tablename__ = "report_book_partial"
+    __table_args__ = (Index("ix_report_book_partial_day_units", "day", "units"),)
+
+    book_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     units: Mapped[int] = mapped_column(Integer)
     revenue_cents: Mapped[int] = mapped_column(BigInteger)

@@ -7,6 +7,11 @@ the closed days that are missing or dirty, and replaces their rows in one transa
 the book rows of each complete month it touched. Summarisers run one at a time (a named lock on
 MySQL/MariaDB, the write lock on SQLite) and each starts a fresh snapshot after taking the lock, so
 a slower summariser can never overwrite a newer summary with an older one.
+
+The first open day is summarised the same way up to its last closed hour (`closed_hour`: the start of
+the hour GRACE ago), at most once an hour, so a report reads at most about an hour of order lines
+live however much the day has sold; a dirty marker for that day added since makes the partial
+summary stale, and it is summarised again.
 """
 
 from dataclasses import dataclass, field
@@ -18,7 +23,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.orders.models import CANCELLED, STATUSES, DirtyDay, Order, OrderItem
 from app.orders.services import run_transaction
-from app.reports.models import BookSalesDay, BookSalesMonth, SalesDay
+from app.reports.models import BookSalesDay, BookSalesMonth, BookSalesPartial, SalesDay, SalesPartial
 from app.reports.periods import DAY, MONTH, buckets, floor, period_start, sum_cents
 from app.transactions import one_at_a_time
 
@@ -37,9 +42,16 @@ MAX_BUCKETS = 150
 DAY_K_DIVISOR = 10
 
 
+def closed_hour(now: datetime | None = None) -> datetime:
+    """Orders placed before this moment (the start of the hour GRACE ago) are all committed: what they
+    count for changes only by a cancellation or a backfill, which marks their day dirty."""
+    return ((now or utcnow()) - GRACE).replace(minute=0, second=0, microsecond=0)
+
+
 def first_open_day(now: datetime | None = None) -> date:
-    """Days before this one are closed (summarised once); this day and later ones are read live."""
-    return ((now or utcnow()) - GRACE).date()
+    """Days before this one are closed (summarised once); this day and later ones are read live, but
+    for this day's closed hours (`closed_hour`), summarised apart."""
+    return closed_hour(now).date()
 
 
 def month_end(day: date) -> date:
@@ -47,24 +59,28 @@ def month_end(day: date) -> date:
     return date(first.year + first.month // 12, first.month % 12 + 1, 1) - ONE_DAY
 
 
-def placed_between(start: date, end: date):
-    """Counted orders placed on the UTC dates start..end, both included."""
+def placed_between(start: date, end: date, since: datetime | None = None, until: datetime | None = None):
+    """Counted orders placed on the UTC dates start..end, both included; from `since` on and before
+    `until` when given."""
     return (
         Order.status.in_(COUNTED),
-        Order.created_at >= datetime.combine(start, time.min),
-        Order.created_at < datetime.combine(end + ONE_DAY, time.min),
+        Order.created_at >= (since or datetime.combine(start, time.min)),
+        Order.created_at < (until or datetime.combine(end + ONE_DAY, time.min)),
     )
 
 
 # --- the direct SQL ------------------------------------------------------------------------------
 
 
-def direct_day_totals(start: date, end: date) -> dict[date, tuple[int, int, int]]:
-    """{day: (orders, units, revenue in cents)} for the days start..end with counted orders, from
-    the order tables: two grouped reads (orders from the orders index alone, copies and revenue
-    from the lines), which cost about half of one COUNT(DISTINCT) over the join on MariaDB."""
+def direct_day_totals(
+    start: date, end: date, since: datetime | None = None, until: datetime | None = None
+) -> dict[date, tuple[int, int, int]]:
+    """{day: (orders, units, revenue in cents)} for the days start..end with counted orders (placed from
+    `since` and before `until` when given), from the order tables: two grouped reads (orders from the
+    orders index alone, copies and revenue from the lines), which cost about half of one
+    COUNT(DISTINCT) over the join on MariaDB."""
     day = period_start(Order.created_at, DAY)
-    placed = placed_between(start, end)
+    placed = placed_between(start, end, since, until)
     orders = db.session.execute(select(day, func.count(Order.id)).where(*placed).group_by(day)).all()
     lines = db.session.execute(
         select(day, func.sum(OrderItem.quantity), sum_cents(OrderItem.line_total))
@@ -77,15 +93,17 @@ def direct_day_totals(start: date, end: date) -> dict[date, tuple[int, int, int]
     return {_as_date(d): (int(n), *sold.get(_as_date(d), (0, 0))) for d, n in orders}
 
 
-def direct_book_totals(start: date, end: date, by_day: bool = False):
-    """SELECT of (book_id, units, revenue in cents) per book over start..end from the order
-    tables; with `by_day`, per (day, book) with the day first."""
+def direct_book_totals(
+    start: date, end: date, by_day: bool = False, since: datetime | None = None, until: datetime | None = None
+):
+    """SELECT of (book_id, units, revenue in cents) per book over start..end (from `since`, before
+    `until`) from the order tables; with `by_day`, per (day, book) with the day first."""
     keys = [period_start(Order.created_at, DAY), OrderItem.book_id] if by_day else [OrderItem.book_id]
     return (
         select(*keys, func.sum(OrderItem.quantity).label("units"), sum_cents(OrderItem.line_total).label("cents"))
         .select_from(Order)
         .join(OrderItem, OrderItem.order_id == Order.id)
-        .where(*placed_between(start, end))
+        .where(*placed_between(start, end, since, until))
         .group_by(*keys)
     )
 
@@ -129,9 +147,74 @@ def ensure_summarised(start: date, end: date) -> bool:
     return summarise(start.replace(day=1), month_end(end)) is not None
 
 
+def _partial_fresh(day: date, through: datetime) -> bool:
+    """In one read of this snapshot: whether the partial summary of `day` ends at `through` and no dirty
+    marker of the day was added since it was made."""
+    markers = select(func.count(DirtyDay.id)).where(DirtyDay.day == day).scalar_subquery()
+    row = db.session.execute(
+        select(SalesPartial.through, SalesPartial.markers, markers).where(SalesPartial.day == day)
+    ).first()
+    return row is not None and row[0] == through and row[1] == row[2]
+
+
+def open_part(start: date, end: date, now: datetime) -> tuple[date, datetime] | None:
+    """(day, through) when start..end holds the first open day and its closed hours are summarised (made
+    now if they need it): read them from the partial summary and the day's lines from `through` on.
+    None when the day has no closed hour yet, is outside the range, or another summariser is busy for
+    longer than LOCK_SECONDS (the caller then reads the whole day's lines)."""
+    through = closed_hour(now)
+    day = through.date()
+    if not start <= day <= end or through == datetime.combine(day, time.min):
+        return None
+    if _partial_fresh(day, through):
+        return day, through
+    with one_at_a_time("report_rollup", LOCK_SECONDS) as mine:
+        if not mine:
+            return None
+        try:
+            run_transaction(_summarise_partial, day, through)
+        finally:
+            db.session.rollback()  # the reads that follow start a snapshot holding the summary
+    return day, through
+
+
+def summarise_open_day(now: datetime | None = None) -> datetime | None:
+    """Summarise the first open day's closed hours if they need it (`flask rollup`, so that no report
+    waits for it): the end of the summary, or None when the day has no closed hour yet (or another
+    summariser is busy)."""
+    now = now or utcnow()
+    day = first_open_day(now)
+    part = open_part(day, day, now)
+    return part[1] if part else None
+
+
+def _summarise_partial(day: date, through: datetime) -> None:
+    """Replace the partial summary (of any day) by `day`'s counted orders placed before `through`."""
+    session = db.session
+    if _partial_fresh(day, through):  # another summariser made it while this one waited for the lock
+        return
+    markers = session.execute(select(func.count(DirtyDay.id)).where(DirtyDay.day == day)).scalar_one()
+    orders, units, cents = direct_day_totals(day, day, until=through).get(day, (0, 0, 0))
+    books = session.execute(direct_book_totals(day, day, until=through)).all()
+    session.execute(delete(SalesPartial))
+    session.execute(delete(BookSalesPartial))
+    session.execute(
+        insert(SalesPartial).values(
+            day=day, through=through, markers=markers, orders=orders, units=units, revenue_cents=cents
+        )
+    )
+    rows = [{"day": day, "book_id": book_id, "units": int(u), "revenue_cents": int(c)} for book_id, u, c in books]
+    for i in range(0, len(rows), 10_000):
+        session.execute(insert(BookSalesPartial), rows[i : i + 10_000])
+    session.commit()
+
+
 def day_totals(start: date, end: date) -> dict[date, tuple[int, int, int]]:
-    """What `direct_day_totals` answers, read from the rollup for closed days and live after."""
-    cutoff = first_open_day()
+    """What `direct_day_totals` answers, read from the rollup for closed days, the first open day's
+    closed hours from its partial summary, and live after."""
+    now = utcnow()
+    partial = open_part(start, end, now)
+    cutoff = first_open_day(now)
     closed_end = min(end, cutoff - ONE_DAY)
     if not ensure_summarised(start, closed_end):
         return direct_day_totals(start, end)
@@ -144,7 +227,17 @@ def day_totals(start: date, end: date) -> dict[date, tuple[int, int, int]]:
         ).all()
         found = {_as_date(d): (orders, units, int(cents)) for d, orders, units, cents in rows}
     if max(start, cutoff) <= end:
-        found.update(direct_day_totals(max(start, cutoff), end))
+        since = partial[1] if partial else None
+        found.update(direct_day_totals(max(start, cutoff), end, since))
+    if partial:
+        row = db.session.execute(
+            select(SalesPartial.orders, SalesPartial.units, SalesPartial.revenue_cents).where(
+                SalesPartial.day == partial[0]
+            )
+        ).one()
+        summed = tuple(int(a) + int(b) for a, b in zip(row, found.get(partial[0], (0, 0, 0)), strict=True))
+        if summed[0]:
+            found[partial[0]] = summed
     return found
 
 
@@ -153,14 +246,17 @@ class BookPlan:
     """How the per-book sums over a range are read. Exact sums: the month rows of `months` (whole
     months, and edge months of which the range holds more than half), minus the day rows of the
     `minus` ranges (the rest of those edge months), plus the day rows of the `days` ranges (the other
-    closed days), plus the order lines of the open days `live`. Each month of `months` (the whole
-    month bounds its part of the range) and each day of `days` is a bucket whose top K rows give the
-    candidates and the bound of `top_books`."""
+    closed days), plus the partial summary of the first open day `partial` (its closed hours), plus
+    the order lines of the open days `live` (from a moment: the end of the partial summary, or the
+    first open day's start). Each month of `months` (the whole month bounds its part of the range),
+    each day of `days` and the partial day are buckets whose top K rows give the candidates and the
+    bound of `top_books`."""
 
     months: list[date] = field(default_factory=list)
     minus: list[tuple[date, date]] = field(default_factory=list)
     days: list[tuple[date, date]] = field(default_factory=list)
-    live: tuple[date, date] | None = None
+    partial: date | None = None
+    live: tuple[datetime, date] | None = None
 
     def buckets(self, k: int) -> list[tuple[type, date, int]]:
         """(table, bucket, K) for each bucket. A day's K is a tenth of a month's: a day's K-th value
@@ -170,15 +266,22 @@ class BookPlan:
         found = [(BookSalesMonth, month, k) for month in self.months]
         for low, high in self.days:
             found += [(BookSalesDay, low + timedelta(days=i), day_k) for i in range((high - low).days + 1)]
+        if self.partial is not None:
+            found.append((BookSalesPartial, self.partial, day_k))
         return found
 
 
 def book_plan(start: date, end: date) -> BookPlan | None:
     """The plan for start..end, after summarising its closed days if they need it; None when another
     summariser is busy for longer than LOCK_SECONDS (the caller then reads the order tables)."""
-    cutoff = first_open_day()
+    now = utcnow()
+    partial = open_part(start, end, now)
+    cutoff = first_open_day(now)
     closed_end = min(end, cutoff - ONE_DAY)
-    plan = BookPlan(live=(max(start, cutoff), end) if max(start, cutoff) <= end else None)
+    plan = BookPlan()
+    if max(start, cutoff) <= end:
+        plan.live = (partial[1] if partial else datetime.combine(max(start, cutoff), time.min), end)
+        plan.partial = partial[0] if partial else None
     if start > closed_end:
         return plan
     needs, summarised = _summary_state(start, closed_end)
@@ -251,11 +354,20 @@ def _ranked(plan: BookPlan, books: set[int] | None, bound: int, count: int) -> l
             .where(or_(*ranges))
             .group_by(d.book_id)
         )
+    if plan.partial is not None:
+        p = BookSalesPartial
+        parts.append(
+            select(p.book_id, func.sum(p.units).label("units"), func.sum(p.revenue_cents).label("cents"), stored)
+            .where(p.day == plan.partial)
+            .group_by(p.book_id)
+        )
     ids = None if books is None else sorted(books)
     if ids is not None:
         parts = [part.where(part.selected_columns[0].in_(ids)) for part in parts]
     if plan.live:
-        parts.append(direct_book_totals(*plan.live).add_columns(literal_column("0").label("stored")))
+        since, end = plan.live
+        live = direct_book_totals(since.date(), end, since=since)
+        parts.append(live.add_columns(literal_column("0").label("stored")))
     rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     units, cents = func.sum(rows.c.units), func.sum(rows.c.cents)
     if ids is None or bound == 0:
@@ -288,7 +400,7 @@ def top_books(start: date, end: date, limit: int) -> list[tuple[int, int, int]]:
     every row is summed."""
     plan = book_plan(start, end)
     if plan is None:  # from the order tables only
-        plan = BookPlan(live=(start, end))
+        plan = BookPlan(live=(datetime.combine(start, time.min), end))
     k = max(TOP_K_FACTOR * limit, TOP_K_MIN)
     if len(plan.buckets(k)) > MAX_BUCKETS:  # decades: sum every row instead
         k = TOP_K_MAX + 1
