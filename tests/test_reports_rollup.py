@@ -268,9 +268,10 @@ def test_the_summariser_reads_at_most_a_week_of_lines_per_statement():
 
 
 def test_the_open_days_closed_hours_are_summarised_once_an_hour_and_stay_exact(app, monkeypatch):
-    """The first open day is read from its partial summary up to its last closed hour and live after;
-    the summary is made again when the hour moves on or when a cancellation or a backfill marks the
-    day dirty, and every answer equals the direct SQL's, at an hour's edge and over midnight too."""
+    """The first open day is read from its partial summary up to its last closed hour and live after.
+    The summary is corrected when the hour moves on (the new hour's lines added) or a cancellation
+    marks the day (the order's lines taken off), made again after a backfill or on a new day, and
+    every answer equals the direct SQL's, at an hour's edge and over midnight too."""
     monkeypatch.setattr(rollup, "TOP_K_FACTOR", 1)  # small tops: the partial bucket's bound must hold
     monkeypatch.setattr(rollup, "TOP_K_MIN", 1)
     monkeypatch.setattr(rollup, "TOP_K_MAX", 16)
@@ -294,7 +295,15 @@ def test_the_open_days_closed_hours_are_summarised_once_an_hour_and_stay_exact(a
         order_at(rng.sample(books[:10], 2), at(rng.randrange(15)), quantity=rng.randint(1, 3))
 
     def partial():
-        return db.session.execute(select(SalesPartial.day, SalesPartial.through, SalesPartial.markers)).all()
+        return db.session.execute(select(SalesPartial.day, SalesPartial.through)).all()
+
+    def markers():
+        return db.session.execute(select(func.count(DirtyDay.id)).where(DirtyDay.day == today)).scalar_one()
+
+    def units_of(book):
+        return db.session.execute(
+            select(BookSalesPartial.units).where(BookSalesPartial.book_id == book.id)
+        ).scalar_one_or_none()
 
     def assert_exact():
         for start, end in ((today, today), (today - timedelta(days=3), today), (today - timedelta(days=40), today)):
@@ -303,27 +312,36 @@ def test_the_open_days_closed_hours_are_summarised_once_an_hour_and_stay_exact(a
             assert_popular_books_match(start, end, limits=(1, 2, 3, 5, 10))
 
     assert_exact()
-    assert partial() == [(today, at(15), 0)]
+    assert partial() == [(today, at(15))]
     plan = rollup.book_plan(today, today)
     assert plan.partial == today and plan.live == (at(15), today)
 
-    orders.cancel(morning)  # in the summarised hours: the partial summary is stale
+    only = order_at([books[13]], at(11), quantity=2)
+    mark_days_dirty([today])  # a backfill: the summary is made again
     assert_exact()
-    assert partial() == [(today, at(15), 1)]
+    assert units_of(books[13]) == 2 and markers() == 0
 
-    order_at([books[12]], at(15, 5), quantity=9)  # live: the summary is not made again
-    order_at(books[10:12], at(10, 30), quantity=5)  # a backfill onto the summarised hours...
-    mark_days_dirty([today])  # ...marks its day, as `flask seed --orders` does
+    orders.cancel(morning)  # placed in the summarised hours: its lines come off the summary
+    orders.cancel(only)  # the only copies of books[13]: its row goes
+    assert markers() == 2
     assert_exact()
-    assert partial() == [(today, at(15), 2)]
+    assert partial() == [(today, at(15))] and markers() == 0
+    assert units_of(books[13]) is None
 
-    clock["now"] = at(16, 45)  # the next hour closed
+    order_at([books[12]], at(15, 5), quantity=9)  # live: the summary stays as it is
+    late = order_at([books[14]], at(15, 40), quantity=3)
     assert_exact()
-    assert partial()[0][:2] == (today, at(16))
+    assert units_of(books[12]) is None
+
+    clock["now"] = at(16, 45)  # the next hour closed: its lines are added
+    orders.cancel(late)  # placed after the summary's end: nothing to take off
+    assert_exact()
+    assert partial() == [(today, at(16))] and markers() == 0
+    assert units_of(books[12]) == 9 and units_of(books[14]) is None
 
     clock["now"] = at(0, 5, day=today + timedelta(days=1))  # the day is still open until 00:10
     assert_exact()
-    assert partial()[0][:2] == (today, at(23))
+    assert partial() == [(today, at(23))]
 
     clock["now"] = at(0, 20, day=today + timedelta(days=1))  # closed: summarised whole, no partial yet
     assert_exact()

@@ -132,20 +132,26 @@ class IdempotencyKey(db.Model):
 
 
 class DirtyDay(db.Model):
-    """A closed day whose counted orders changed after it was summarised for the reports (a
-    cancellation, a backfill); several markers per day may exist. The report rollups summarise
-    such days again and delete the markers they saw (docs/decisions/0014-report-rollups.md)."""
+    """A day whose counted orders changed after it was summarised for the reports (a cancellation,
+    with its order; a backfill, without); several markers per day may exist. The report rollups
+    summarise such days again, or correct the open day's partial summary by the cancelled orders, and
+    delete the markers they saw (docs/decisions/0014-report-rollups.md). No foreign key (see
+    app/reports/models.py)."""
 
     __tablename__ = "report_dirty_days"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date, index=True)
+    order_id: Mapped[int | None] = mapped_column(Integer)
 
 
 def mark_order_day_dirty(order_id: int) -> None:
-    """Inside the caller's transaction: the day the order was placed needs summarising again."""
+    """Inside the caller's transaction (a cancellation): the day the order was placed needs summarising
+    again."""
     placed_on = func.date(Order.created_at, type_=Date)
-    db.session.execute(insert(DirtyDay).from_select(["day"], select(placed_on).where(Order.id == order_id)))
+    db.session.execute(
+        insert(DirtyDay).from_select(["day", "order_id"], select(placed_on, Order.id).where(Order.id == order_id))
+    )
 
 
 def mark_days_dirty(days) -> None:

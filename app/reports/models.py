@@ -9,9 +9,9 @@ summarised yet"), `report_book_days` per (day, book), `report_book_months` per (
 months whose every day is summarised. A change to a closed day's counted orders (a cancellation, a
 backfill) adds its day to `report_dirty_days` in the same transaction; the summariser rewrites the
 day and deletes the markers it saw. The first open day's closed hours (before the hour GRACE ago) are
-summarised too, at most once an hour: `report_sales_partial` (one row: the day, the end of what is
-summarised, how many dirty markers the day had then) and `report_book_partial` per book; a marker added
-since (a cancellation or backfill of that day) makes them stale. No foreign keys: an insert here must never lock a book row that
+summarised too, at most once an hour: `report_sales_partial` (one row: the day and the end of what is
+summarised) and `report_book_partial` per book; a dirty marker of that day added since (a cancellation
+or backfill) makes them stale until the summary is corrected. No foreign keys: an insert here must never lock a book row that
 order placement is updating.
 """
 
@@ -62,13 +62,12 @@ class BookSalesMonth(db.Model):
 
 class SalesPartial(db.Model):
     """The first open day's counted orders placed before `through` (the start of an hour at least GRACE
-    ago), summarised when the day's dirty markers numbered `markers`: at most one row."""
+    ago), as of the dirty markers of the day it deleted: at most one row."""
 
     __tablename__ = "report_sales_partial"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     through: Mapped[datetime] = mapped_column(DateTime)
-    markers: Mapped[int] = mapped_column(Integer)
     orders: Mapped[int] = mapped_column(Integer)
     units: Mapped[int] = mapped_column(Integer)
     revenue_cents: Mapped[int] = mapped_column(BigInteger)

@@ -1,4 +1,4 @@
-"""reports: the first open day's closed hours summarised (report_sales_partial, report_book_partial)
+"""reports: the first open day's closed hours summarised (report_sales_partial, report_book_partial); a cancellation's dirty marker names its order
 
 Revision ID: 0013
 Revises: 0012
@@ -20,7 +20,6 @@ def upgrade():
         "report_sales_partial",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("through", sa.DateTime(), nullable=False),
-        sa.Column("markers", sa.Integer(), nullable=False),
         sa.Column("orders", sa.Integer(), nullable=False),
         sa.Column("units", sa.Integer(), nullable=False),
         sa.Column("revenue_cents", sa.BigInteger(), nullable=False),
@@ -37,9 +36,13 @@ def upgrade():
         **MYSQL,
     )
     op.create_index("ix_report_book_partial_day_units", "report_book_partial", ["day", "units"])
+    with op.batch_alter_table("report_dirty_days") as batch:
+        batch.add_column(sa.Column("order_id", sa.Integer(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("report_dirty_days") as batch:
+        batch.drop_column("order_id")
     op.drop_index("ix_report_book_partial_day_units", table_name="report_book_partial")
     op.drop_table("report_book_partial")
     op.drop_table("report_sales_partial")
