@@ -5,7 +5,7 @@ reports run are all counted out afterwards. Skipped unless TEST_DATABASE_URL is 
 import random
 import subprocess
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -43,10 +43,10 @@ def live():
     database.drop()
 
 
-def history(engine, rng) -> list[dict]:
-    """Orders on the last DAYS closed days, written straight to the tables (their days marked dirty
-    for the rollups); returns them."""
-    start = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(days=DAYS + 1)
+def history(engine, rng, start: datetime | None = None, seconds: int = DAYS * 86400, count: int = 120) -> list[dict]:
+    """`count` orders over `seconds` from `start` (default: the last DAYS closed days), written straight
+    to the tables (their days marked dirty for the rollups); returns them."""
+    start = start or datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(days=DAYS + 1)
     placed = []
     with engine.begin() as conn:
         books = []
@@ -60,8 +60,8 @@ def history(engine, rng) -> list[dict]:
                     {"t": f"Live {n}", "p": Decimal(5 + n)},
                 ).lastrowid
             )
-        for _ in range(120):
-            at = start + timedelta(seconds=rng.randrange(DAYS * 86400))
+        for _ in range(count):
+            at = start + timedelta(seconds=rng.randrange(seconds))
             lines = {book: rng.randint(1, 3) for book in rng.sample(books, rng.randint(1, 3))}
             total = sum(Decimal(5 + books.index(b)) * q for b, q in lines.items())
             status = rng.choice(("pending", "paid", "delivered"))
@@ -165,3 +165,53 @@ def test_a_report_waiting_on_a_long_summary_answers_from_the_order_tables(live):
     assert requests.get(server.url("/reports/sales"), params=params, headers=admin, timeout=60).json() == summarised
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM report_dirty_days")).scalar() == 0
+
+
+def test_the_open_days_summary_stays_exact_under_concurrent_reports_and_cancels(live):
+    """Today's orders (summarised up to the last closed hour, read live after it): eight reports at once
+    make the partial summary once, cancellations committed while reports run are taken off it, and the
+    answers equal what the orders say. Before 01:10 UTC today has no closed hour and all of it is read
+    live (tests/test_reports_rollup.py covers every hour with a fixed clock)."""
+    server, engine, admin = live
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    through = (now - timedelta(minutes=10)).replace(minute=0, second=0)
+    midnight = datetime.combine(through.date(), time.min)
+    orders = history(
+        engine, random.Random(13), start=midnight, seconds=max(1, int((now - midnight).total_seconds())), count=60
+    )
+    params = {"from": through.date().isoformat(), "to": through.date().isoformat()}
+
+    def report(i):
+        path = "/reports/sales" if i % 2 == 0 else "/reports/popular-books"
+        return requests.get(server.url(path), params=params, headers=admin, timeout=60)
+
+    answers = together(8, report)
+
+    assert [r.status_code for r in answers] == [200] * 8, [r.text for r in answers if r.status_code != 200]
+    assert all(r.json() == answers[0].json() for r in answers[0::2])
+    assert answers[0].json()["totals"] == expected_totals(orders)
+    assert {i["book_id"]: i["units_sold"] for i in answers[1].json()["items"]} == expected_books(orders)
+
+    cancellable = [o for o in orders if o["status"] in ("pending", "paid")][:12]
+
+    def cancel_or_report(i):
+        if i < len(cancellable):
+            url = server.url(f"/orders/{cancellable[i]['id']}/status")
+            return requests.patch(url, json={"status": "cancelled"}, headers=admin, timeout=60)
+        return report(i)
+
+    during = together(len(cancellable) + 4, cancel_or_report)
+
+    assert [r.status_code for r in during] == [200] * len(during), [r.text for r in during if r.status_code != 200]
+    for order in cancellable:
+        order["status"] = "cancelled"
+    assert report(0).json()["totals"] == expected_totals(orders)
+    assert {i["book_id"]: i["units_sold"] for i in report(1).json()["items"]} == expected_books(orders)
+    if through > midnight:
+        with engine.connect() as conn:  # the partial summary accounted for every cancellation
+            day = through.date()
+            assert (
+                conn.execute(text("SELECT through FROM report_sales_partial WHERE day = :d"), {"d": day}).scalar()
+                == through
+            )
+            assert conn.execute(text("SELECT COUNT(*) FROM report_dirty_days WHERE day = :d"), {"d": day}).scalar() == 0
