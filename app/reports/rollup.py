@@ -8,10 +8,13 @@ the book rows of each complete month it touched. Summarisers run one at a time (
 MySQL/MariaDB, the write lock on SQLite) and each starts a fresh snapshot after taking the lock, so
 a slower summariser can never overwrite a newer summary with an older one.
 
-The first open day is summarised the same way up to its last closed hour (`closed_hour`: the start of
-the hour GRACE ago), at most once an hour, so a report reads at most about an hour of order lines
-live however much the day has sold; a dirty marker for that day added since makes the partial
-summary stale, and it is summarised again.
+The first open day is summarised apart up to its last closed hour (`closed_hour`: the start of the
+hour GRACE ago), so a report reads at most about an hour of order lines live however much the day
+has sold. That partial summary is brought up to date when the hour moves on or a marker of the day
+appears, by adding the new hour's lines and taking the cancelled orders' off (`_summarise_partial`).
+A report checks the partial summary and the closed days one after the other; each may commit a
+summary, so the reads that follow see every change committed before the last check (a cancel
+committed in between is counted out by the next report, as for the closed days).
 """
 
 from dataclasses import dataclass, field
@@ -250,9 +253,9 @@ def _correct_partial(day: date, since: datetime, through: datetime, cancelled: l
         added = direct_day_totals(day, day, since=since, until=through).get(day, (0, 0, 0))
         orders, units, cents = orders + added[0], units + added[1], cents + added[2]
         for book_id, u, c in session.execute(direct_book_totals(day, day, since=since, until=through)):
-            now = change.setdefault(book_id, [0, 0])
-            now[0] += int(u)
-            now[1] += int(c)
+            delta = change.setdefault(book_id, [0, 0])
+            delta[0] += int(u)
+            delta[1] += int(c)
     p = BookSalesPartial
     books = sorted(change)
     stored = {}
