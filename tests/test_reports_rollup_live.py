@@ -102,6 +102,23 @@ def expected_books(orders) -> dict:
     return dict(units)
 
 
+def cancel_while_reporting(server, admin, orders, report) -> None:
+    """Cancel 12 of `orders` (marked cancelled in the list) while 4 reports run, all at once."""
+    cancellable = [o for o in orders if o["status"] in ("pending", "paid")][:12]
+
+    def cancel_or_report(i):
+        if i < len(cancellable):
+            url = server.url(f"/orders/{cancellable[i]['id']}/status")
+            return requests.patch(url, json={"status": "cancelled"}, headers=admin, timeout=60)
+        return report(i)
+
+    during = together(len(cancellable) + 4, cancel_or_report)
+
+    assert [r.status_code for r in during] == [200] * len(during), [r.text for r in during if r.status_code != 200]
+    for order in cancellable:
+        order["status"] = "cancelled"
+
+
 def test_concurrent_reports_and_cancels_keep_the_rollup_exact(live):
     server, engine, admin = live
     orders = history(engine, random.Random(11))
@@ -124,19 +141,7 @@ def test_concurrent_reports_and_cancels_keep_the_rollup_exact(live):
         summarised = conn.execute(text("SELECT COUNT(*), COUNT(DISTINCT day) FROM report_sales_days")).one()
     assert summarised[0] == summarised[1] >= DAYS  # every day once
 
-    cancellable = [o for o in orders if o["status"] in ("pending", "paid")][:12]
-
-    def cancel_or_report(i):
-        if i < len(cancellable):
-            url = server.url(f"/orders/{cancellable[i]['id']}/status")
-            return requests.patch(url, json={"status": "cancelled"}, headers=admin, timeout=60)
-        return report(i)
-
-    during = together(len(cancellable) + 4, cancel_or_report)
-
-    assert [r.status_code for r in during] == [200] * len(during), [r.text for r in during if r.status_code != 200]
-    for order in cancellable:
-        order["status"] = "cancelled"
+    cancel_while_reporting(server, admin, orders, report)
     after = report(0).json()
     assert after["totals"] == expected_totals(orders)
     books = report(1).json()
@@ -192,19 +197,7 @@ def test_the_open_days_summary_stays_exact_under_concurrent_reports_and_cancels(
     assert answers[0].json()["totals"] == expected_totals(orders)
     assert {i["book_id"]: i["units_sold"] for i in answers[1].json()["items"]} == expected_books(orders)
 
-    cancellable = [o for o in orders if o["status"] in ("pending", "paid")][:12]
-
-    def cancel_or_report(i):
-        if i < len(cancellable):
-            url = server.url(f"/orders/{cancellable[i]['id']}/status")
-            return requests.patch(url, json={"status": "cancelled"}, headers=admin, timeout=60)
-        return report(i)
-
-    during = together(len(cancellable) + 4, cancel_or_report)
-
-    assert [r.status_code for r in during] == [200] * len(during), [r.text for r in during if r.status_code != 200]
-    for order in cancellable:
-        order["status"] = "cancelled"
+    cancel_while_reporting(server, admin, orders, report)
     assert report(0).json()["totals"] == expected_totals(orders)
     assert {i["book_id"]: i["units_sold"] for i in report(1).json()["items"]} == expected_books(orders)
     if through > midnight:
