@@ -257,8 +257,9 @@ def main() -> None:
         db.session.commit()
         print(f"\ndatabase {args.database} on {version}: {books} books, {orders} orders, {order_lines} order lines")
         today = datetime.now(UTC).date()
-        summarised_today, live, hour = fill_live_window(db, sa)
         summarised = summarise(app)
+        # After the summary (minutes on a new database): the live window is the one of the timed reports.
+        summarised_today, live, hour = fill_live_window(db, sa)
         for table in ("report_sales_days", "report_book_days", "report_book_months"):
             db.session.execute(sa.text(f"ANALYZE TABLE {table}"))
         db.session.commit()
