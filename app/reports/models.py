@@ -9,9 +9,9 @@ summarised yet"), `report_book_days` per (day, book), `report_book_months` per (
 months whose every day is summarised. A change to a closed day's counted orders (a cancellation, a
 backfill) adds its day to `report_dirty_days` in the same transaction; the summariser rewrites the
 day and deletes the markers it saw. The first open day's closed hours (before the hour GRACE ago) are
-summarised too, at most once an hour: `report_sales_partial` (one row: the day and the end of what is
-summarised) and `report_book_partial` per book; a dirty marker of that day added since (a cancellation
-or backfill) makes them stale until the summary is corrected. No foreign keys: an insert here must never lock a book row that
+summarised too: `report_sales_partial` (one row: the day and the end of what is summarised) and
+`report_book_partial` per book, brought up to date when the hour moves on or a marker of that day
+appears (app/reports/rollup.py). No foreign keys: an insert here must never lock a book row that
 order placement is updating.
 """
 

@@ -1,4 +1,4 @@
-"""reports: the first open day's closed hours summarised (report_sales_partial, report_book_partial); a cancellation's dirty marker names its order
+"""reports: the open day's closed hours summarised (report_sales_partial, report_book_partial); cancellation markers name their order
 
 Revision ID: 0013
 Revises: 0012
