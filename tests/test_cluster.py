@@ -48,20 +48,21 @@ def cluster(request):
     directory = Path(tempfile.mkdtemp(prefix="bookstore_galera_"))
     cl = Cluster(base_port=base, directory=directory, tied=True)
     failed_before = request.session.testsfailed
-    started = False
+    ready = False
     try:
         cl.up()
-        started = True
         cl.tokens = register(cl, BUYERS)
+        ready = True
         yield cl
     finally:
-        if not started or request.session.testsfailed > failed_before:
+        if not ready or request.session.testsfailed > failed_before:
             keep_logs(request, cl)
         cl.down()
 
 
 def keep_logs(request, cl: Cluster) -> None:
-    """A test failed (or the cluster did not come up): keep every log and print their tails."""
+    """A test failed (or the cluster did not come up, or its customers could not sign up): keep every
+    log and print their tails."""
     destination = KEPT_LOGS / time.strftime("%Y%m%d-%H%M%S")
     tails = cl.keep_logs(destination)
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
