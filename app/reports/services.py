@@ -1,8 +1,8 @@
 """Admin reports: sales over time, popular books, inventory.
 
 Every number is aggregated by the database (GROUP BY); Python only lays the days over the list
-of periods so that periods without orders show as zeros. Closed days are read from the rollup
-(app/reports/rollup.py), today from the order tables. Cancelled orders never count;
+of periods so that periods without orders show as zeros. Closed days and today's closed hours are
+read from the rollup (app/reports/rollup.py), the orders since from the order tables. Cancelled orders never count;
 revenue is the sum of the order lines' frozen totals (unit price × quantity when placed). An
 order counts on the UTC date it was placed: the range [from 00:00, to + 1 day 00:00).
 """
@@ -26,8 +26,8 @@ def _done(rows):
 
 
 def sales(start: date, end: date, period: str, *, direct: bool = False) -> dict:
-    """Closed days come from the rollup, the open ones from the order tables (`direct`: every day
-    from the order tables, as the exactness tests compare)."""
+    """Closed days and today's closed hours come from the rollup, the rest from the order tables
+    (`direct`: every day from the order tables, as the exactness tests compare)."""
     days = rollup.direct_day_totals(start, end) if direct else rollup.day_totals(start, end)
     _done(None)
     periods = {day: [0, 0, 0] for day in buckets(start, end, period)}
@@ -48,7 +48,8 @@ def sales(start: date, end: date, period: str, *, direct: bool = False) -> dict:
 
 
 def popular_books(start: date, end: date, limit: int, *, direct: bool = False) -> dict:
-    """The top `limit` books: from the rollup and today's lines (`direct`: from the order tables)."""
+    """The top `limit` books: from the rollup and the lines since today's last closed hour (`direct`:
+    from the order tables)."""
     if direct:
         units = func.sum(OrderItem.quantity).label("units_sold")
         revenue = sum_cents(OrderItem.line_total)
