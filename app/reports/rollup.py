@@ -111,6 +111,18 @@ def direct_book_totals(
     )
 
 
+def _insert_rows(model, rows: list[dict]) -> None:
+    """Insert `rows` into `model`'s table, 10,000 per statement."""
+    for i in range(0, len(rows), 10_000):
+        db.session.execute(insert(model), rows[i : i + 10_000])
+
+
+def _delete_markers(ids: list[int]) -> None:
+    """Delete the dirty markers `ids` (the ones a summary accounted for), 1,000 per statement."""
+    for i in range(0, len(ids), 1000):
+        db.session.execute(delete(DirtyDay).where(DirtyDay.id.in_(ids[i : i + 1000])))
+
+
 def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
@@ -207,15 +219,13 @@ def _summarise_partial(day: date, through: datetime) -> None:
         .outerjoin(Order, Order.id == DirtyDay.order_id)
         .where(DirtyDay.day == day)
     ).all()
-    ids = [marker_id for marker_id, _, _ in markers]
     if found is None or found[0] != day or found[1] > through or any(placed is None for _, _, placed in markers):
         _rewrite_partial(day, through)
     else:
         since = found[1]
         cancelled = sorted({order_id for _, order_id, placed in markers if placed < since})
         _correct_partial(day, since, through, cancelled)
-    for i in range(0, len(ids), 1000):
-        session.execute(delete(DirtyDay).where(DirtyDay.id.in_(ids[i : i + 1000])))
+    _delete_markers([marker_id for marker_id, _, _ in markers])
     session.commit()
 
 
@@ -229,9 +239,10 @@ def _rewrite_partial(day: date, through: datetime) -> None:
     session.execute(
         insert(SalesPartial).values(day=day, through=through, orders=orders, units=units, revenue_cents=cents)
     )
-    rows = [{"day": day, "book_id": book_id, "units": int(u), "revenue_cents": int(c)} for book_id, u, c in books]
-    for i in range(0, len(rows), 10_000):
-        session.execute(insert(BookSalesPartial), rows[i : i + 10_000])
+    _insert_rows(
+        BookSalesPartial,
+        [{"day": day, "book_id": book_id, "units": int(u), "revenue_cents": int(c)} for book_id, u, c in books],
+    )
 
 
 def _correct_partial(day: date, since: datetime, through: datetime, cancelled: list[int]) -> None:
@@ -270,8 +281,7 @@ def _correct_partial(day: date, since: datetime, through: datetime, cancelled: l
         new_units, new_cents = old_units + change[book_id][0], old_cents + change[book_id][1]
         if new_units:  # a book whose every counted copy was cancelled has no row, as in a rewrite
             rows.append({"day": day, "book_id": book_id, "units": new_units, "revenue_cents": new_cents})
-    for i in range(0, len(rows), 10_000):
-        session.execute(insert(p), rows[i : i + 10_000])
+    _insert_rows(p, rows)
     session.execute(
         update(SalesPartial)
         .where(SalesPartial.day == day)
@@ -284,13 +294,19 @@ def _correct_partial(day: date, since: datetime, through: datetime, cancelled: l
     )
 
 
-def day_totals(start: date, end: date) -> dict[date, tuple[int, int, int]]:
-    """What `direct_day_totals` answers, read from the rollup for closed days, the first open day's
-    closed hours from its partial summary, and live after."""
+def _split(start: date, end: date) -> tuple[tuple[date, datetime] | None, date, date]:
+    """For start..end, at one moment (so the partial summary's day and the first open day agree): the
+    partial summary to read (`open_part`), the first open day, and the last closed day of the range."""
     now = utcnow()
     partial = open_part(start, end, now)
     cutoff = first_open_day(now)
-    closed_end = min(end, cutoff - ONE_DAY)
+    return partial, cutoff, min(end, cutoff - ONE_DAY)
+
+
+def day_totals(start: date, end: date) -> dict[date, tuple[int, int, int]]:
+    """What `direct_day_totals` answers, read from the rollup for closed days, the first open day's
+    closed hours from its partial summary, and live after."""
+    partial, cutoff, closed_end = _split(start, end)
     if not ensure_summarised(start, closed_end):
         return direct_day_totals(start, end)
     found = {}
@@ -349,10 +365,7 @@ class BookPlan:
 def book_plan(start: date, end: date) -> BookPlan | None:
     """The plan for start..end, after summarising its closed days if they need it; None when another
     summariser is busy for longer than LOCK_SECONDS (the caller then reads the order tables)."""
-    now = utcnow()
-    partial = open_part(start, end, now)
-    cutoff = first_open_day(now)
-    closed_end = min(end, cutoff - ONE_DAY)
+    partial, cutoff, closed_end = _split(start, end)
     plan = BookPlan()
     if max(start, cutoff) <= end:
         plan.live = (partial[1] if partial else datetime.combine(max(start, cutoff), time.min), end)
@@ -556,12 +569,8 @@ def _summarise(start: date, end: date) -> int:
             {"day": _as_date(day), "book_id": book_id, "units": int(units), "revenue_cents": int(cents)}
             for day, book_id, units, cents in books
         ]
-        for i in range(0, len(rows), 10_000):
-            session.execute(insert(BookSalesDay), rows[i : i + 10_000])
-    if markers:
-        ids = [marker_id for marker_id, _ in markers]
-        for i in range(0, len(ids), 1000):
-            session.execute(delete(DirtyDay).where(DirtyDay.id.in_(ids[i : i + 1000])))
+        _insert_rows(BookSalesDay, rows)
+    _delete_markers([marker_id for marker_id, _ in markers])
     for month in sorted({floor(day, MONTH) for day in wanted}):
         _rebuild_month(month)
     session.commit()
