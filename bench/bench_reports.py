@@ -98,16 +98,19 @@ def fill_live_window(db, sa) -> tuple[int, int, str]:
             sa.select(orders).where(orders.c.created_at >= midnight, orders.c.created_at < through).limit(missing)
         ).all()
         next_id = db.session.execute(sa.select(sa.func.max(orders.c.id))).scalar_one() + 1
+        new_id = {row.id: next_id + offset for offset, row in enumerate(copied)}
         span = max(1, int((now - through).total_seconds()))
-        for offset, row in enumerate(copied):
-            order = dict(row._mapping)
-            lines = db.session.execute(sa.select(items).where(items.c.order_id == order["id"])).all()
+        for row in copied:
             placed = through + timedelta(seconds=rng.randrange(span))
-            order.update(id=next_id + offset, created_at=placed, updated_at=placed)
-            db.session.execute(orders.insert().values(order))
-            for line in lines:
-                values = {k: v for k, v in line._mapping.items() if k != "id"}
-                db.session.execute(items.insert().values({**values, "order_id": order["id"]}))
+            db.session.execute(
+                orders.insert().values(
+                    {**row._mapping, "id": new_id[row.id], "created_at": placed, "updated_at": placed}
+                )
+            )
+        lines = db.session.execute(sa.select(items).where(items.c.order_id.in_(list(new_id)))).all()
+        if lines:  # one multi-row INSERT of every copied order's lines
+            copies = [{**line._mapping, "order_id": new_id[line.order_id]} for line in lines]
+            db.session.execute(items.insert(), [{k: v for k, v in c.items() if k != "id"} for c in copies])
         db.session.commit()
         inside += len(copied)
     return before, inside, f"{through:%H:%M}"
